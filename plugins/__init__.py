@@ -1,0 +1,1 @@
+"""corral.plugins: the pluggy plugins shipped with corral (audit, policy)."""
