@@ -1,0 +1,123 @@
+"""One host's registry, settings, plugins and running drivers: what corrald holds.
+
+:class:`Host` is the glue the daemon (and a test) needs: read corrald.conf with every
+known key, build the plugin manager, start drivers by name with libvirt's lifecycle
+(rolling back the ones already started if a later one fails), reload them on SIGHUP,
+shut them down in reverse order, and install the plugin spawn monitor so every command
+any driver runs passes through the plugins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pluggy
+from corral.core._config import Config, load_config
+from corral.core._driver import Driver, DriverContext, HostPaths
+from corral.core._errors import ErrorDomain
+from corral.core._plugin_monitor import PluginSpawnMonitor
+from corral.core._plugins import config_keys, load_plugins
+from corral.core._registry import DRIVER_GROUP, Registry, wrap_failure
+from corral.core.command._monitor import monitor_spawns
+
+__all__ = ["Host"]
+
+
+class Host:
+    """The drivers and plugins of one corral host, built from a :class:`Registry`.
+
+    Args:
+        registry: What was discovered (or a test registry).
+        config: The checked settings.
+        paths: The host's directories.
+        plugins: The plugin manager (see :meth:`open` to build it from the settings).
+        privileged: True in system mode.
+    """
+
+    def __init__(self, registry: Registry, config: Config, paths: HostPaths,
+                 plugins: pluggy.PluginManager, privileged: bool = False) -> None:
+        self.registry = registry
+        self.config = config
+        self.paths = paths
+        self.plugins = plugins
+        self.privileged = privileged
+        self.drivers: dict[str, Driver] = {}
+
+    @classmethod
+    def open(cls, registry: Registry, paths: HostPaths, config_file: str | Path | None = None,
+             *, privileged: bool | None = None) -> Host:
+        """Read ``config_file`` (None: defaults) and register the plugins it enables.
+
+        Raises:
+            ConfigError: If the file is unreadable, malformed or names an unknown plugin.
+            CorralError: If a plugin fails to start or breaks the hookspecs.
+        """
+        config = load_config(config_file, config_keys(registry))
+        plugins = load_plugins(registry, config, paths)
+        if privileged is None:
+            privileged = os.geteuid() == 0
+        return cls(registry, config, paths, plugins, privileged)
+
+    def spawn_monitor(self) -> PluginSpawnMonitor:
+        """Return a spawn monitor forwarding to this host's plugins."""
+        return PluginSpawnMonitor(self.plugins)
+
+    @contextlib.contextmanager
+    def monitored(self) -> Iterator[PluginSpawnMonitor]:
+        """Route every spawn made in this thread/task through the plugins until the end."""
+        monitor = self.spawn_monitor()
+        with monitor_spawns(monitor):
+            yield monitor
+
+    def start_driver(self, name: str) -> Driver:
+        """Create and initialize the driver ``name``, then announce it to the plugins.
+
+        Raises:
+            NoSupportError: If no driver has that name (the message lists the known ones).
+            CorralError: If it fails to initialize, naming the entry point and the cause.
+        """
+        driver_class = self.registry.driver_class(name)
+        context = DriverContext(name, self.paths, self.plugins,
+                                logging.getLogger(f"corral.drivers.{name}"),
+                                self.config, self.privileged)
+        try:
+            driver = driver_class()
+            with self.monitored():
+                driver.initialize(context)
+        except Exception as exc:
+            info = self.registry.info(DRIVER_GROUP, name)
+            raise wrap_failure(exc, f"The {info.describe()} failed to initialize",
+                               ErrorDomain.REGISTRY, driver=name) from exc
+        self.drivers[name] = driver
+        self.plugins.hook.corral_driver_registered.call_historic(
+            kwargs={"name": name, "driver": driver})
+        return driver
+
+    def start_drivers(self, names: Iterable[str]) -> None:
+        """Start each driver in order; if one fails, shut down the ones this call started."""
+        with contextlib.ExitStack() as rollback:
+            for name in names:
+                driver = self.start_driver(name)
+                rollback.callback(self._stop, name, driver)
+            rollback.pop_all()
+
+    def reload(self) -> None:
+        """Ask every running driver to re-read its configuration (SIGHUP)."""
+        with self.monitored():
+            for driver in self.drivers.values():
+                driver.reload()
+
+    def shutdown(self) -> None:
+        """Shut every running driver down, the last started first, even if one fails."""
+        with contextlib.ExitStack() as stack:
+            for name, driver in list(self.drivers.items()):
+                stack.callback(self._stop, name, driver)
+
+    def _stop(self, name: str, driver: Driver) -> None:
+        self.drivers.pop(name, None)
+        with self.monitored():
+            driver.shutdown()

@@ -1,0 +1,129 @@
+"""Build the pluggy plugin manager from the registry and corrald.conf, validating loudly.
+
+A plugin entry point points at either a *class* or a ready object (usually a module):
+
+- a class is instantiated with a :class:`PluginContext` (its name, the checked settings,
+  the host's paths and a logger), so its state lives in the instance, never in globals;
+- anything else is registered as it is.
+
+Either may declare ``config_keys`` (a tuple of :class:`~corral.core.ConfigKey`): the
+settings it reads from corrald.conf. Only the plugins named by the ``plugins`` setting are
+registered. Each registration is validated at once: a hookimpl whose name is no corral
+hookspec, whose arguments the spec does not have, or a ``corral_spawn`` that is not a
+wrapper is a :class:`~corral.core.CorralError` naming the plugin and the hook.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import pluggy
+from corral.core import hookspecs
+from corral.core._config import CORE_CONFIG_KEYS, Config, ConfigKey
+from corral.core._driver import HostPaths
+from corral.core._errors import ConfigError, CorralError, ErrorCode, ErrorDomain
+from corral.core._registry import PLUGIN_GROUP, EntryPointInfo, Registry, wrap_failure
+
+__all__ = ["PluginContext", "config_keys", "load_plugins", "new_plugin_manager"]
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginContext:
+    """What a plugin class receives when corral creates it.
+
+    Attributes:
+        name: The plugin's entry-point name (``audit``).
+        config: The daemon's checked settings, the plugin's own keys included.
+        paths: The host's config, state and runtime directories.
+        logger: A logger named ``corral.plugins.<name>``.
+    """
+
+    name: str
+    config: Config
+    paths: HostPaths
+    logger: logging.Logger
+
+
+def config_keys(registry: Registry) -> tuple[ConfigKey, ...]:
+    """Return the core's settings plus those every found plugin declares."""
+    keys = list(CORE_CONFIG_KEYS)
+    for name in registry.names(PLUGIN_GROUP):
+        keys.extend(getattr(registry.load(PLUGIN_GROUP, name), "config_keys", ()))
+    return tuple(keys)
+
+
+def new_plugin_manager() -> pluggy.PluginManager:
+    """Return an empty plugin manager that knows corral's hookspecs."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+def load_plugins(registry: Registry, config: Config, paths: HostPaths) -> pluggy.PluginManager:
+    """Return a plugin manager with every plugin ``config["plugins"]`` enables registered.
+
+    Raises:
+        ConfigError: If the settings name a plugin no entry point provides.
+        CorralError: If a plugin fails to start or breaks the hookspecs (domain plugin).
+    """
+    manager = new_plugin_manager()
+    for name in config.strings("plugins"):
+        if name not in registry.names(PLUGIN_GROUP):
+            known = ", ".join(registry.names(PLUGIN_GROUP)) or "none"
+            raise ConfigError(
+                f"{config.source or 'The configuration'}: the setting 'plugins' names "
+                f"'{name}', but no installed distribution provides that plugin "
+                f"(known: {known}).",
+                file=config.source, key="plugins", name=name,
+            )
+        info = registry.info(PLUGIN_GROUP, name)
+        plugin = _instantiate(registry.load(PLUGIN_GROUP, name), info, config, paths)
+        register_plugin(manager, name, plugin, info)
+    manager.check_pending()  # belt and braces: register_plugin already refused unknown hooks
+    return manager
+
+
+def register_plugin(
+    manager: pluggy.PluginManager, name: str, plugin: object, info: EntryPointInfo | None = None
+) -> None:
+    """Register ``plugin`` under ``name`` and validate its hookimpls against the hookspecs.
+
+    Raises:
+        CorralError: Naming the plugin and the offending hook (domain plugin).
+    """
+    where = info.describe() if info else f"plugin '{name}'"
+    try:
+        manager.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise _invalid(name, where, str(exc).replace("\n", "; ")) from exc
+    for caller in manager.get_hookcallers(plugin) or ():
+        if not caller.has_spec():
+            manager.unregister(plugin)
+            raise _invalid(name, where, f"it implements '{caller.name}', which is not a "
+                           "corral hookspec (see corral.core.hookspecs)", hook=caller.name)
+    for impl in manager.hook.corral_spawn.get_hookimpls():
+        if impl.plugin is plugin and not impl.wrapper:
+            manager.unregister(plugin)
+            raise _invalid(name, where, "its corral_spawn hookimpl must be declared "
+                           "@hookimpl(wrapper=True) and yield once", hook="corral_spawn")
+
+
+def _instantiate(target: Any, info: EntryPointInfo, config: Config, paths: HostPaths) -> object:
+    if not isinstance(target, type):
+        return target
+    logger = logging.getLogger(f"corral.plugins.{info.name}")
+    context = PluginContext(info.name, config, paths, logger)
+    try:
+        return target(context)
+    except Exception as exc:
+        raise wrap_failure(exc, f"The {info.describe()} failed to start",
+                           ErrorDomain.PLUGIN, plugin=info.name) from exc
+
+
+def _invalid(name: str, where: str, why: str, **detail: Any) -> CorralError:
+    return CorralError(
+        f"The {where} breaks corral's plugin contract: {why}.",
+        domain=ErrorDomain.PLUGIN, code=ErrorCode.INTERNAL_ERROR, plugin=name, **detail,
+    )

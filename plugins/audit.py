@@ -1,0 +1,115 @@
+"""The audit plugin: one JSON line for every spawn, refusal and lifecycle event.
+
+Enable it in corrald.conf with ``plugins = ["audit"]``; ``audit_log_file`` says where the
+log goes (empty: ``<state dir>/audit.log``). Each line is a JSON object with ``time`` (UTC,
+ISO 8601) and ``kind``:
+
+- ``spawn``: ``argv``, ``env_names``, ``cwd``, ``mode``, ``dry_run``, ``pid``, ``status``,
+  ``signal``, ``duration``, ``error`` -- written when a ``run`` ends or a ``run_async``
+  child has started;
+- ``reaped``: the same fields, when a ``run_async`` child has been reaped;
+- ``denied``: the spawn fields plus ``reason``, when a plugin refused the command;
+- ``lifecycle``: ``object_type``, ``name``, ``event``, ``detail``.
+
+Environment *values* are never written, only names: they hold passwords. The file is
+opened in append mode (0600) for each record and closed again, so every record is on disk
+when the spawn returns and log rotation needs no signal. A write failure is logged and
+never breaks the spawn it describes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import threading
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from corral.core import ConfigKey, PluginContext
+from corral.core.hookspecs import LifecycleEvent, hookimpl
+
+if TYPE_CHECKING:
+    from corral.core.command._monitor import SpawnRecord
+
+__all__ = ["AuditPlugin"]
+
+_SPAWN_FIELDS = ("argv", "env_names", "cwd", "mode", "dry_run", "pid", "status", "signal",
+                 "duration", "error")
+
+
+class AuditPlugin:
+    """Append a JSON record of every spawn and lifecycle event to the audit log.
+
+    Args:
+        context: Given by corral: the settings (``audit_log_file``), paths and logger.
+    """
+
+    config_keys = (
+        ConfigKey("audit_log_file", "string", "",
+                  "Where the audit plugin appends its JSON lines; empty means "
+                  "<state dir>/audit.log."),
+    )
+
+    def __init__(self, context: PluginContext) -> None:
+        configured = context.config.string("audit_log_file")
+        self.path = Path(configured) if configured else context.paths.state / "audit.log"
+        self.logger = context.logger
+        # Records from several worker threads must not interleave within a line.
+        self._lock = threading.Lock()
+
+    @hookimpl(wrapper=True)
+    def corral_spawn_check(self, spawn: SpawnRecord) -> Generator[None, str | None, str | None]:
+        """Record a refusal; the reason comes from whichever plugin refused."""
+        reason = yield
+        if reason is not None:
+            self.write({"kind": "denied", **_spawn_fields(spawn), "reason": reason})
+        return reason
+
+    @hookimpl(wrapper=True)
+    def corral_spawn(self, spawn: SpawnRecord) -> Generator[None, None, None]:
+        """Record the spawn once it ended (run) or started (run_async), failed or not."""
+        try:
+            yield
+        finally:
+            self.write({"kind": "spawn", **_spawn_fields(spawn)})
+
+    @hookimpl
+    def corral_spawn_reaped(self, spawn: SpawnRecord) -> None:
+        """Record the end of a child started with ``run_async``."""
+        self.write({"kind": "reaped", **_spawn_fields(spawn)})
+
+    @hookimpl
+    def corral_lifecycle_event(self, event: LifecycleEvent) -> None:
+        """Record a driver's lifecycle event."""
+        self.write({"kind": "lifecycle", **dataclasses.asdict(event)})
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append ``record`` with a timestamp as one JSON line; log (never raise) on failure."""
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")
+        line = json.dumps({"time": now, **record}, default=str) + "\n"
+        try:
+            with self._lock:
+                self._append(line.encode())
+        except OSError as exc:
+            # The spawn already happened (or is refused anyway): losing a record is bad,
+            # breaking the caller for it would be worse.
+            self.logger.error("Cannot write the audit log %s: %s", self.path, exc)
+
+    def _append(self, data: bytes) -> None:
+        if not self.path.parent.is_dir():
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+
+def _spawn_fields(spawn: SpawnRecord) -> dict[str, Any]:
+    fields = {name: getattr(spawn, name, None) for name in _SPAWN_FIELDS}
+    fields["argv"] = list(spawn.argv)
+    fields["env_names"] = None if spawn.env_names is None else list(spawn.env_names)
+    return fields

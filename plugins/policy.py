@@ -1,0 +1,219 @@
+"""The policy plugin: allow or deny commands by binary and argument, from a rules file.
+
+Enable it in corrald.conf with ``plugins = ["policy"]``; ``policy_rules_file`` names the
+rules (empty: ``<config dir>/policy.rules``). A missing or malformed file stops the
+daemon: a policy that silently allows everything is worse than none. One rule a line,
+``#`` starts a comment, a word holding spaces or ``#`` goes in quotes (backslashes are
+kept as they are, for regular expressions; nothing is ever run through a shell)::
+
+    default deny                        # the verdict when no rule matches (default: allow)
+    allow binary /usr/sbin/dnsmasq      # a pattern with a '/' matches the resolved path
+    allow binary ip                     # one without matches the binary's file name
+    deny  binary /usr/bin/rm
+    deny  arg --force                   # any argument after the binary
+    deny  arg "re:--conf-dir=.*" for dnsmasq   # re: is a regular expression; 'for' scopes it
+
+Patterns are shell-style globs (``*``, ``?``, ``[...]``) unless they start with ``re:``;
+both must match the whole word. A bare binary name is resolved through ``PATH`` (and
+symlinks) first, so ``deny binary /usr/bin/rm`` also stops ``rm``. **Deny wins**: if any
+deny rule matches, the command is refused; otherwise an allow rule lets it run; otherwise
+the default decides. The refusal names the rule and its ``file:line``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import os
+import re
+import shlex
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from corral.core import ConfigError, ConfigKey, ErrorCode, PluginContext
+from corral.core.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from corral.core.command._monitor import SpawnRecord
+
+__all__ = ["Pattern", "PolicyPlugin", "Rule", "RuleSet", "parse_rules"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Pattern:
+    """A glob, or a regular expression written ``re:...``, matched against a whole word."""
+
+    text: str
+
+    def matches(self, word: str) -> bool:
+        """Return True if ``word`` matches this pattern entirely."""
+        if self.text.startswith("re:"):
+            return re.fullmatch(self.text[3:], word) is not None
+        return fnmatch.fnmatchcase(word, self.text)
+
+    def matches_binary(self, candidates: Iterable[str]) -> bool:
+        """Match paths when the pattern holds a '/' (or is a regex), else file names."""
+        by_path = "/" in self.text or self.text.startswith("re:")
+        words = (c if by_path else os.path.basename(c) for c in candidates)
+        return any(self.matches(word) for word in words)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """One line of the rules file.
+
+    Attributes:
+        verdict: ``"allow"`` or ``"deny"``.
+        target: ``"binary"`` or ``"arg"``.
+        pattern: What the binary or an argument must match.
+        scope: For an ``arg`` rule, the binary it is limited to (``for ...``), if any.
+        where: ``file:line``, for messages.
+        text: The rule as written.
+    """
+
+    verdict: str
+    target: str
+    pattern: Pattern
+    scope: Pattern | None
+    where: str
+    text: str
+
+    def matches(self, binaries: Sequence[str], args: Sequence[str]) -> bool:
+        """Return True if this rule applies to a command with these binary names and args."""
+        if self.target == "binary":
+            return self.pattern.matches_binary(binaries)
+        if self.scope is not None and not self.scope.matches_binary(binaries):
+            return False
+        return any(self.pattern.matches(arg) for arg in args)
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleSet:
+    """The parsed rules file: the rules in order and the default verdict."""
+
+    rules: tuple[Rule, ...] = ()
+    default: str = "allow"
+    default_where: str = "the built-in default"
+
+    def check(self, argv: Sequence[str]) -> str | None:
+        """Return why ``argv`` is refused, or None if it may run (deny wins)."""
+        binaries = _binary_candidates(argv[0]) if argv else []
+        matching = [rule for rule in self.rules if rule.matches(binaries, argv[1:])]
+        denied = [rule for rule in matching if rule.verdict == "deny"]
+        if denied:
+            return f"refused by the policy rule '{denied[0].text}' at {denied[0].where}"
+        if matching or self.default == "allow":
+            return None
+        return f"no policy rule allows it and the default is deny ({self.default_where})"
+
+
+def _binary_candidates(binary: str) -> list[str]:
+    """The names a binary rule is checked against: as given, found on PATH, symlinks resolved."""
+    candidates = [binary]
+    found = binary if "/" in binary else shutil.which(binary)
+    if found:
+        candidates += [os.path.abspath(found), os.path.realpath(found)]
+    return candidates
+
+
+def parse_rules(text: str, file: str = "<string>") -> RuleSet:
+    """Parse a rules file.
+
+    Raises:
+        ConfigError: Naming ``file:line`` and the mistake.
+    """
+    rules: list[Rule] = []
+    default, default_where = "allow", "the built-in default"
+    for number, line in enumerate(text.splitlines(), start=1):
+        where = f"{file}:{number}"
+        try:
+            words = _words(line)
+        except ValueError as exc:
+            raise _syntax(file, number, f"{exc} (check the quotes)") from exc
+        if not words:
+            continue
+        if words[0] == "default":
+            if len(words) != 2 or words[1] not in ("allow", "deny"):
+                raise _syntax(file, number, "write 'default allow' or 'default deny'")
+            default, default_where = words[1], where
+            continue
+        rules.append(_parse_rule(words, file, number))
+    return RuleSet(tuple(rules), default, default_where)
+
+
+def _words(line: str) -> list[str]:
+    # shlex only splits words here; escape="" keeps a regex's backslashes intact.
+    lexer = shlex.shlex(line, posix=True)
+    lexer.whitespace_split, lexer.commenters, lexer.escape = True, "#", ""
+    return list(lexer)
+
+
+def _parse_rule(words: list[str], file: str, number: int) -> Rule:
+    if words[0] not in ("allow", "deny"):
+        raise _syntax(file, number,
+                      f"a rule starts with 'allow', 'deny' or 'default', not {words[0]!r}")
+    if len(words) < 3 or words[1] not in ("binary", "arg"):
+        raise _syntax(file, number,
+                      "write 'allow|deny binary PATTERN' or 'allow|deny arg PATTERN'")
+    scope = None
+    if words[1] == "arg" and len(words) == 5 and words[3] == "for":
+        scope = _pattern(words[4], file, number)
+    elif len(words) != 3:
+        raise _syntax(file, number,
+                      f"unexpected words after the pattern: {' '.join(words[3:])!r}")
+    pattern = _pattern(words[2], file, number)
+    return Rule(words[0], words[1], pattern, scope, f"{file}:{number}", " ".join(words))
+
+
+def _pattern(text: str, file: str, number: int) -> Pattern:
+    if text.startswith("re:"):
+        try:
+            re.compile(text[3:])
+        except re.error as exc:
+            raise _syntax(file, number,
+                          f"the regular expression {text[3:]!r} is invalid: {exc}") from exc
+    return Pattern(text)
+
+
+def _syntax(file: str, number: int, why: str) -> ConfigError:
+    return ConfigError(f"{file}:{number}: bad policy rule: {why}.", code=ErrorCode.CONF_SYNTAX,
+                       file=file, line=number)
+
+
+def load_rules(path: Path) -> RuleSet:
+    """Read and parse the rules file at ``path``.
+
+    Raises:
+        ConfigError: If it cannot be read (READ_FAILED) or is malformed.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read the policy rules file {path}: {exc}.",
+                          code=ErrorCode.READ_FAILED, file=str(path)) from exc
+    return parse_rules(text, str(path))
+
+
+class PolicyPlugin:
+    """Refuse the commands the rules file denies, through ``corral_spawn_check``.
+
+    Args:
+        context: Given by corral: the settings (``policy_rules_file``) and paths.
+    """
+
+    config_keys = (
+        ConfigKey("policy_rules_file", "string", "",
+                  "The policy plugin's allow/deny rules; empty means <config dir>/policy.rules."),
+    )
+
+    def __init__(self, context: PluginContext) -> None:
+        configured = context.config.string("policy_rules_file")
+        self.path = Path(configured) if configured else context.paths.config / "policy.rules"
+        self.rules = load_rules(self.path)
+
+    @hookimpl
+    def corral_spawn_check(self, spawn: SpawnRecord) -> str | None:
+        """Return the reason the rules refuse this command, or None."""
+        return self.rules.check(spawn.argv)
