@@ -3,7 +3,8 @@
 A plugin entry point points at either a *class* or a ready object (usually a module):
 
 - a class is instantiated with a :class:`PluginContext` (its name, the checked settings,
-  the host's paths and a logger), so its state lives in the instance, never in globals;
+  the host's paths and a logger), so its state lives in the instance, never in globals
+  (a class without an ``__init__`` of its own is instantiated with no argument);
 - anything else is registered as it is.
 
 Either may declare ``config_keys`` (a tuple of :class:`~corral.core.ConfigKey`): the
@@ -116,7 +117,8 @@ def _instantiate(target: Any, info: EntryPointInfo, config: Config, paths: HostP
     logger = logging.getLogger(f"corral.plugins.{info.name}")
     context = PluginContext(info.name, config, paths, logger)
     try:
-        return target(context)
+        # A class that defines no __init__ needs no context (and object() would refuse one).
+        return target() if target.__init__ is object.__init__ else target(context)
     except Exception as exc:
         raise wrap_failure(exc, f"The {info.describe()} failed to start",
                            ErrorDomain.PLUGIN, plugin=info.name) from exc
