@@ -118,7 +118,7 @@ def _instantiate(target: Any, info: EntryPointInfo, config: Config, paths: HostP
     context = PluginContext(info.name, config, paths, logger)
     try:
         # A class that defines no __init__ needs no context (and object() would refuse one).
-        return target() if target.__init__ is object.__init__ else target(context)
+        return target() if "__init__" not in _own_attributes(target) else target(context)
     except Exception as exc:
         raise wrap_failure(exc, f"The {info.describe()} failed to start",
                            ErrorDomain.PLUGIN, plugin=info.name) from exc
@@ -129,3 +129,8 @@ def _invalid(name: str, where: str, why: str, **detail: Any) -> CorralError:
         f"The {where} breaks corral's plugin contract: {why}.",
         domain=ErrorDomain.PLUGIN, code=ErrorCode.INTERNAL_ERROR, plugin=name, **detail,
     )
+
+
+def _own_attributes(target: type) -> set[str]:
+    """Names defined by ``target`` or a base class other than ``object``."""
+    return {name for klass in target.__mro__ if klass is not object for name in vars(klass)}
