@@ -14,11 +14,12 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pluggy
 from corral.core._config import Config, load_config
 from corral.core._driver import Driver, DriverContext, HostPaths
-from corral.core._errors import ErrorDomain
+from corral.core._errors import ErrorDomain, NoSupportError
 from corral.core._plugin_monitor import PluginSpawnMonitor
 from corral.core._plugins import config_keys, load_plugins
 from corral.core._registry import DRIVER_GROUP, Registry, wrap_failure
@@ -104,6 +105,21 @@ class Host:
                 driver = self.start_driver(name)
                 rollback.callback(self._stop, name, driver)
             rollback.pop_all()
+
+    def call(self, driver: str, operation: str, /, **arguments: Any) -> Any:
+        """Run ``operation`` of the running ``driver`` with every spawn seen by the plugins.
+
+        Raises:
+            NoSupportError: If no such driver runs or it does not offer ``operation``.
+        """
+        if driver not in self.drivers:
+            running = ", ".join(sorted(self.drivers)) or "none"
+            raise NoSupportError(
+                f"The driver '{driver}' is not running (running: {running}).",
+                domain=ErrorDomain.REGISTRY, driver=driver, operation=operation,
+            )
+        with self.monitored():
+            return self.drivers[driver].call(operation, **arguments)
 
     def reload(self) -> None:
         """Ask every running driver to re-read its configuration (SIGHUP)."""

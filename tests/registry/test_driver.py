@@ -177,3 +177,12 @@ def test_start_drivers_rolls_back_when_one_fails(tmp_path: Path) -> None:
     with pytest.raises(CorralError, match="'broken'"):
         host.start_drivers(["good", "broken"])
     assert SHUTDOWNS == ["good"] and host.drivers == {}
+
+
+def test_host_call_runs_an_operation_of_a_running_driver(tmp_path: Path) -> None:
+    host = make_host(tmp_path, counter=Counter)
+    with pytest.raises(NoSupportError, match="The driver 'counter' is not running "
+                                             r"\(running: none\)"):
+        host.call("counter", "counter-list")
+    host.start_driver("counter")
+    assert host.call("counter", "counter-add", a=1, b=41) == 42
