@@ -18,7 +18,6 @@ go straight to the mistake. The keys are not hard-wired here: the core declares
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -229,6 +228,8 @@ def check_config(raw: Mapping[str, _RawValue], keys: Iterable[ConfigKey], file: 
     values: dict[str, ConfigValue] = {name: key.default for name, key in known.items()}
     for name, value in raw.items():
         if name not in known:
+            import difflib  # only on this error path: keep `import corral.core` light
+
             close = difflib.get_close_matches(name, known, n=3)
             hint = f" Did you mean {', '.join(close)}?" if close else ""
             raise ConfigError(

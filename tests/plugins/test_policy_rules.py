@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from corral.core import ConfigError, ErrorCode
 from corral.plugins.policy import load_rules, parse_rules
 
