@@ -80,11 +80,15 @@ class Registry:
         found: For each group, the loaded target and its :class:`EntryPointInfo` by name.
     """
 
-    def __init__(self, found: Mapping[str, Mapping[str, tuple[Any, EntryPointInfo]]]) -> None:
+    def __init__(self, found: Mapping[str, Mapping[str, tuple[Any, EntryPointInfo]]],
+                 *, provenance_pending: bool = False) -> None:
         self._found = {
             group: {name: _Found(*pair) for name, pair in found.get(group, {}).items()}
             for group in GROUPS
         }
+        # Distribution, version and origin cost a metadata scan per group: they are looked
+        # up the first time someone asks (a listing, an error message), not at start-up.
+        self._provenance_pending = provenance_pending
 
     @classmethod
     def discover(cls, groups: Iterable[str] = GROUPS) -> Registry:
@@ -100,17 +104,15 @@ class Registry:
 
         found: dict[str, dict[str, tuple[Any, EntryPointInfo]]] = {}
         for group in groups:
-            provenance = _provenance(group)
             manager: ExtensionManager[Any] = ExtensionManager(
                 group, on_load_failure_callback=_raise_load_failure)
             found[group] = {}
             for extension in manager.extensions:
-                info = provenance.get((extension.name, extension.entry_point_target)) or \
-                    EntryPointInfo(group, extension.name, extension.entry_point_target)
+                info = EntryPointInfo(group, extension.name, extension.entry_point_target)
                 if extension.name in found[group]:
                     raise _duplicate(found[group][extension.name][1], info)
                 found[group][extension.name] = (extension.plugin, info)
-        return cls(found)
+        return cls(found, provenance_pending=True)
 
     @classmethod
     def for_test(
@@ -134,11 +136,13 @@ class Registry:
 
     def entries(self, group: str | None = None) -> list[EntryPointInfo]:
         """Return the provenance of everything found, or of one group, sorted by name."""
+        self._complete_provenance()
         groups = GROUPS if group is None else (group,)
         return [self._found[g][name].info for g in groups for name in self.names(g)]
 
     def info(self, group: str, name: str) -> EntryPointInfo:
         """Return where ``name`` in ``group`` came from (see :meth:`load` for errors)."""
+        self._complete_provenance()
         return self._lookup(group, name).info
 
     def load(self, group: str, name: str) -> Any:
@@ -165,6 +169,16 @@ class Registry:
                 group=DRIVER_GROUP, name=name,
             )
         return target
+
+    def _complete_provenance(self) -> None:
+        if not self._provenance_pending:
+            return
+        self._provenance_pending = False
+        for group, items in self._found.items():
+            known = _provenance(group) if items else {}
+            for name, item in items.items():
+                info = known.get((name, item.info.value), item.info)
+                items[name] = _Found(item.target, info)
 
     def _lookup(self, group: str, name: str) -> _Found:
         found = self._found.get(group, {})
@@ -207,6 +221,9 @@ def wrap_failure(exc: Exception, what: str, domain: ErrorDomain, **detail: Any) 
 
 
 def _duplicate(first: EntryPointInfo, second: EntryPointInfo) -> CorralError:
+    known = _provenance(first.group)
+    first = known.get((first.name, first.value), first)
+    second = known.get((second.name, second.value), second)
     return CorralError(
         f"Two {first.group} entry points are named '{first.name}': {first.describe()} "
         f"and {second.describe()}; uninstall one of them.",

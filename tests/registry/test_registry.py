@@ -63,8 +63,9 @@ def test_a_missing_module_stops_discovery(make_distribution) -> None:
 def test_two_distributions_with_one_name_are_refused(make_distribution) -> None:
     for dist, module in (("one-corral", "twin_a"), ("two-corral", "twin_b")):
         make_distribution(dist, {DRIVER_GROUP: {"twin": f"{module}:Good"}}, {module: GOOD_DRIVER})
-    with pytest.raises(CorralError, match="Two corral.drivers entry points are named 'twin'"):
+    with pytest.raises(CorralError, match="Two corral.drivers entry points are named 'twin'") as c:
         Registry.discover()
+    assert "from one-corral 1.0" in str(c.value) and "from two-corral 1.0" in str(c.value)
 
 
 def test_an_unknown_driver_name_lists_the_known_ones() -> None:
