@@ -1,0 +1,271 @@
+"""The rules of a ``<network>`` that its schema cannot express, checked as libvirt does.
+
+Each rule comes from libvirt's network parser or its network driver's validation
+(``virNetworkDefParseXML``, ``virNetworkIPDefParseXML``, ``networkValidate``): address
+families that must agree, ranges that must lie inside their network, one DHCP server per
+address family, forward modes that need (or forbid) addresses and devices. A broken rule
+is an :class:`XMLError` at the element's line: code XML_ERROR when the definition makes
+no sense, CONFIG_UNSUPPORTED when it is meaningful but not supported (libvirt's codes).
+The checks walk the same tree the definition was built from, in the same order, only to
+know the lines.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+
+from corral.core._errors import ErrorCode
+from corral.core.xml._network import Dhcp, Dns, IpDefinition, NetworkDefinition, Route
+from corral.core.xml._values import Source, child, children
+from lxml import etree
+
+__all__ = ["check_network"]
+
+_UNSUPPORTED = ErrorCode.CONFIG_UNSUPPORTED
+# libvirt's SERVICE_CHARS: what /etc/services names use, minus "." (the SRV separator).
+_SERVICE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+/*")
+_ROUTED_MODES = frozenset({"nat", "route", "open"})
+
+
+def check_network(definition: NetworkDefinition, root: etree._Element, source: Source) -> None:
+    """Check the rules the schema cannot express; raise :class:`XMLError` on the first broken.
+
+    Args:
+        definition: What :func:`build_network` made of ``root``.
+        root: The ``<network>`` element (for line numbers only).
+        source: Where the XML came from.
+    """
+    _check_name(definition.name, child(root, "name"), source)
+    ip_elements = children(root, "ip")
+    for ip, element in zip(definition.ips, ip_elements, strict=True):
+        _check_ip(ip, element, source)
+    _check_one_dhcp_per_family(definition.ips, ip_elements, source)
+    _check_forward(definition, root, source)
+    if definition.dns is not None:
+        _check_dns(definition.dns, child(root, "dns"), source)
+    for route, element in zip(definition.routes, children(root, "route"), strict=True):
+        _check_route(route, definition.ips, element, source)
+
+
+def _check_name(name: str, element: etree._Element | None, source: Source) -> None:
+    if not name:
+        source.fail(element, "the network name must not be empty")
+    if "/" in name:
+        source.fail(element, f"the network name '{name}' must not contain '/'")
+
+
+def _check_family(
+    element: etree._Element,
+    address: str,
+    family: str | None,
+    netmask: str | None,
+    prefix: int | None,
+    source: Source,
+) -> None:
+    """The address, family, netmask and prefix of an ``<ip>`` or ``<route>`` must agree."""
+    ipv6 = ipaddress.ip_address(address).version == 6
+    if family == "ipv6" and not ipv6:
+        source.fail(
+            element, f"family 'ipv6' is given for the IPv4 address '{address}'", code=_UNSUPPORTED
+        )
+    if family != "ipv6" and ipv6:
+        given = "family 'ipv4' is" if family else "no family is"
+        rule = f"{given} given for the IPv6 address '{address}' (it needs family='ipv6')"
+        source.fail(element, rule, code=_UNSUPPORTED)
+    if netmask is not None:
+        if ipv6:
+            rule = f"a netmask is not allowed for the IPv6 address '{address}'"
+            source.fail(element, rule, code=_UNSUPPORTED)
+        bits = f"{int(ipaddress.IPv4Address(netmask)):032b}"
+        if "01" in bits:
+            source.fail(element, f"the netmask '{netmask}' is not a contiguous run of one bits")
+    if prefix is not None and not ipv6 and prefix > 32:
+        source.fail(element, f"the IPv4 prefix '{prefix}' is larger than 32", code=_UNSUPPORTED)
+
+
+def _check_ip(ip: IpDefinition, element: etree._Element, source: Source) -> None:
+    if ip.address is None:
+        source.fail(element, "element 'ip' needs an 'address' attribute")
+    _check_family(element, ip.address, ip.family, ip.netmask, ip.prefix, source)
+    if not ip.is_ipv6 and ip.netmask is None and ip.prefix is None:
+        if int(ipaddress.IPv4Address(ip.address)) >> 28 >= 0xE:
+            rule = f"the address '{ip.address}' is not of class A, B or C: it needs a prefix"
+            source.fail(element, rule)
+    if ip.tftp_root is not None and ip.is_ipv6:
+        rule = "TFTP is supported only on an IPv4 address, not on an IPv6 one"
+        source.fail(child(element, "tftp"), rule, code=_UNSUPPORTED)
+    if ip.dhcp is not None:
+        _check_dhcp(ip, ip.dhcp, child(element, "dhcp"), source)
+
+
+def _check_dhcp(
+    ip: IpDefinition, dhcp: Dhcp, element: etree._Element | None, source: Source
+) -> None:
+    network = ip.interface.network
+    for item, item_element in zip(dhcp.ranges, children(element, "range"), strict=True):
+        start, end = ipaddress.ip_address(item.start), ipaddress.ip_address(item.end)
+        span = f"the DHCP range {item.start} - {item.end}"
+        if start.version != network.version or end.version != network.version:
+            source.fail(
+                item_element,
+                f"{span} is not of the address family of {ip.address}",
+                code=_UNSUPPORTED,
+            )
+        if int(start) > int(end):
+            source.fail(item_element, f"{span} starts after it ends")
+        if start not in network or end not in network:
+            source.fail(
+                item_element,
+                f"{span} is not entirely within the network {network}",
+                code=_UNSUPPORTED,
+            )
+    for host, host_element in zip(dhcp.hosts, children(element, "host"), strict=True):
+        _check_dhcp_host(ip, host.mac, host.id, host.name, host.ip, host_element, source)
+    if dhcp.bootp is not None and ip.is_ipv6:
+        rule = "BOOTP is supported only on an IPv4 address, not on an IPv6 one"
+        source.fail(child(element, "bootp"), rule, code=_UNSUPPORTED)
+
+
+def _check_dhcp_host(
+    ip: IpDefinition,
+    mac: str | None,
+    duid: str | None,
+    name: str | None,
+    address: str,
+    element: etree._Element,
+    source: Source,
+) -> None:
+    if ip.is_ipv6 and mac is not None:
+        rule = f"the static host with MAC address '{mac}' is in an IPv6 network (use id, a DUID)"
+        source.fail(element, rule)
+    if ip.is_ipv6 and not (duid or name):
+        source.fail(element, "a static host in an IPv6 network needs an id or a name attribute")
+    if not ip.is_ipv6 and not (mac or name):
+        source.fail(element, "a static host in an IPv4 network needs a mac or a name attribute")
+    if name is not None and not name[:1].isalpha():
+        source.fail(element, f"the host name '{name}' does not start with a letter")
+    if ipaddress.ip_address(address).version != ip.interface.version:
+        rule = f"the static host address '{address}' is not of the address family of {ip.address}"
+        source.fail(element, rule, code=_UNSUPPORTED)
+
+
+def _check_one_dhcp_per_family(
+    ips: tuple[IpDefinition, ...], elements: list[etree._Element], source: Source
+) -> None:
+    # dnsmasq gets one DHCP configuration per address family (libvirt's networkValidate).
+    seen: Counter[bool] = Counter()
+    for ip, element in zip(ips, elements, strict=True):
+        if ip.dhcp is not None and (ip.dhcp.ranges or ip.dhcp.hosts):
+            seen[ip.is_ipv6] += 1
+            if seen[ip.is_ipv6] > 1:
+                family = "IPv6" if ip.is_ipv6 else "IPv4"
+                rule = f"DHCP is supported on only one {family} address of a network"
+                source.fail(element, rule, code=_UNSUPPORTED)
+
+
+def _check_forward(definition: NetworkDefinition, root: etree._Element, source: Source) -> None:
+    forward = definition.forward
+    element = child(root, "forward")
+    if forward is None or element is None:
+        return
+    mode = forward.effective_mode
+    _check_nat(forward.nat is not None, mode, child(element, "nat"), source)
+    devices = [item.dev for item in forward.interfaces]
+    if forward.dev is not None and devices and devices[0] != forward.dev:
+        rule = f"the forward dev '{forward.dev}' does not match the first interface '{devices[0]}'"
+        source.fail(element, rule)
+    for dev, count in Counter(devices).items():
+        if count > 1:
+            source.fail(element, f"the forward interface '{dev}' is listed more than once")
+    used = set(devices) | ({forward.dev} if forward.dev else set())
+    if mode in _ROUTED_MODES:
+        _check_routed_forward(definition, mode, used, element, source)
+    else:
+        _check_bridge_forward(definition, used, root, element, source)
+
+
+def _check_nat(has_nat: bool, mode: str, element: etree._Element | None, source: Source) -> None:
+    if not has_nat or element is None:
+        return
+    if mode != "nat":
+        source.fail(element, f"element 'nat' is allowed only with forward mode 'nat', not '{mode}'")
+    address, port = child(element, "address"), child(element, "port")
+    if address is not None:
+        start, end = str(address.get("start")), str(address.get("end"))
+        if int(ipaddress.IPv4Address(start)) > int(ipaddress.IPv4Address(end)):
+            source.fail(address, f"the NAT address range {start} - {end} starts after it ends")
+    if port is not None and int(str(port.get("start"))) > int(str(port.get("end"))):
+        source.fail(
+            port, f"the NAT port range {port.get('start')} - {port.get('end')} starts after it ends"
+        )
+
+
+def _check_routed_forward(
+    definition: NetworkDefinition,
+    mode: str,
+    used: set[str],
+    element: etree._Element,
+    source: Source,
+) -> None:
+    if not definition.ips:
+        source.fail(element, f"forward mode '{mode}' needs an <ip> address on the network")
+    if len(used) > 1:
+        source.fail(element, f"forward mode '{mode}' supports only one forward interface")
+    if mode == "open" and used:
+        source.fail(element, "forward mode 'open' does not allow a forward device")
+
+
+def _check_bridge_forward(
+    definition: NetworkDefinition,
+    used: set[str],
+    root: etree._Element,
+    element: etree._Element,
+    source: Source,
+) -> None:
+    # The bridge belongs to the host, not to corral: no addresses, DHCP, DNS or STP here.
+    bridge = definition.bridge
+    if bridge is not None and (bridge.stp is not None or bridge.delay is not None):
+        rule = "bridge stp and delay are allowed only with forward modes nat, route and open"
+        source.fail(child(root, "bridge"), rule)
+    has_name = bridge is not None and bridge.name is not None
+    if has_name == bool(used):
+        rule = "forward mode 'bridge' needs either a bridge name or a forward device, and not both"
+        source.fail(element, rule)
+    for tag in ("ip", "dns", "domain"):
+        found = child(root, tag)
+        if found is not None:
+            rule = f"element '{tag}' is not supported with forward mode 'bridge'"
+            source.fail(found, rule, code=_UNSUPPORTED)
+
+
+def _check_dns(dns: Dns, element: etree._Element | None, source: Source) -> None:
+    if dns.enable is False and (dns.forwarders or dns.txts or dns.srvs or dns.hosts):
+        source.fail(element, "DNS is disabled (enable='no') but element 'dns' still has content")
+    for forwarder, item in zip(dns.forwarders, children(element, "forwarder"), strict=True):
+        if forwarder.addr is None and forwarder.domain is None:
+            source.fail(item, "a DNS forwarder needs an addr or a domain attribute (or both)")
+    for srv, item in zip(dns.srvs, children(element, "srv"), strict=True):
+        if not set(srv.service) <= _SERVICE_CHARS:
+            rule = f"the SRV service '{srv.service}' may use only letters, digits and _-+/*"
+            source.fail(item, rule)
+        if srv.target is None and (srv.port, srv.priority, srv.weight) != (None, None, None):
+            source.fail(
+                item, f"the SRV record '{srv.service}' has a port, priority or weight but no target"
+            )
+        if srv.port == 0:
+            source.fail(item, f"the SRV record '{srv.service}' has port 0 (the port is 1 to 65535)")
+
+
+def _check_route(
+    route: Route, ips: tuple[IpDefinition, ...], element: etree._Element, source: Source
+) -> None:
+    _check_family(element, route.address, route.family, route.netmask, route.prefix, source)
+    gateway = ipaddress.ip_address(route.gateway)
+    if gateway.version != ipaddress.ip_address(route.address).version:
+        rule = f"the gateway '{route.gateway}' is not of the address family of '{route.address}'"
+        source.fail(element, rule, code=_UNSUPPORTED)
+    # libvirt requires the gateway to be directly reachable through one of the bridge's subnets.
+    if not any(ip.address and gateway in ip.interface.network for ip in ips):
+        rule = f"the route gateway '{route.gateway}' is not inside any <ip> subnet of the network"
+        source.fail(element, rule, code=_UNSUPPORTED)

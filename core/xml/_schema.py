@@ -1,0 +1,278 @@
+"""corral's RelaxNG schemas: loading, compiling, and a map of what each element allows.
+
+libxml2 decides whether a document is valid; it is the authority. But its messages for
+the ``<interleave>`` patterns libvirt's grammars are built from say little more than
+"Element network failed to validate content". To name the rule a document broke, the
+explainer needs to know, per element pattern, which attributes and child elements it
+allows, which are required and which may repeat, and it needs to validate one element or
+one attribute value in isolation. This module provides exactly that, read from the
+grammar itself so the explanation can never disagree with the schema.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Final
+
+from lxml import etree
+
+__all__ = ["Content", "Schema", "load_schema"]
+
+RNG: Final = "http://relaxng.org/ns/structure/1.0"
+XSD: Final = "http://www.w3.org/2001/XMLSchema-datatypes"
+SCHEMA_DIR: Final = Path(__file__).resolve().parent / "schemas"
+
+_TEXTUAL: Final = frozenset({"text", "data", "value", "list"})
+_OPTIONAL: Final = frozenset({"optional", "zeroOrMore"})
+_REPEATING: Final = frozenset({"zeroOrMore", "oneOrMore"})
+_NAME_CLASSES: Final = frozenset({"name", "anyName", "nsName"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Content:
+    """What one element pattern (or one variant of it) allows directly inside the element.
+
+    Attributes:
+        attributes: Attribute name -> the RNG ``<attribute>`` patterns that can match it.
+        elements: Child element name (Clark notation) -> the RNG ``<element>`` patterns.
+        required_attributes: Attributes every instance must have.
+        required_elements: Child elements every instance must have.
+        repeatable: Child elements that may occur more than once.
+        text: Whether text (or a datatype value) is allowed.
+    """
+
+    attributes: dict[str, tuple[etree._Element, ...]]
+    elements: dict[str, tuple[etree._Element, ...]]
+    required_attributes: frozenset[str] = frozenset()
+    required_elements: frozenset[str] = frozenset()
+    repeatable: frozenset[str] = frozenset()
+    text: bool = False
+
+
+_EMPTY = Content({}, {})
+
+
+class Schema:
+    """One compiled grammar (``network.rng`` or ``storagepool.rng``) and its pattern map.
+
+    Args:
+        path: The top-level ``.rng`` file; its includes are resolved next to it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.relaxng = etree.RelaxNG(etree.parse(str(path)))
+        self._defines: dict[str, list[etree._Element]] = {}
+        self._start: list[etree._Element] = []
+        self._load(path)
+        self._validators: dict[tuple[str, ...], etree.RelaxNG] = {}
+
+    def start_elements(self) -> tuple[etree._Element, ...]:
+        """Return the element patterns a document's root may match."""
+        return tuple(self._element_patterns(self._start))
+
+    def variants(self, pattern: etree._Element) -> tuple[Content, ...]:
+        """Return the content of an element pattern, one :class:`Content` per top choice.
+
+        An element whose whole content is one ``<choice>`` (``<pool>``: one branch per
+        pool type) gets one variant per branch, so "required" means required in that
+        branch rather than in all of them.
+        """
+        body = self._content_nodes(pattern)
+        if len(body) == 1 and _kind(body[0]) == "choice":
+            return tuple(self._summarise([branch]) for branch in _patterns(body[0]))
+        return (self._summarise(body),)
+
+    def merged(self, pattern: etree._Element) -> Content:
+        """Return the content of an element pattern with all its variants merged."""
+        return _merge_all(self.variants(pattern), choice=True)
+
+    def accepts(self, pattern: etree._Element, element: etree._Element) -> bool:
+        """Return whether ``element`` (and everything inside it) matches ``pattern``."""
+        return bool(self._validator(pattern, _ns_of(pattern), _key(pattern)).validate(element))
+
+    def accepts_value(self, attribute: etree._Element, value: str) -> bool:
+        """Return whether the attribute pattern ``attribute`` accepts ``value``."""
+        probe_pattern = etree.Element(f"{{{RNG}}}element", name="probe", ns="")
+        probe_pattern.append(copy.deepcopy(attribute))
+        validator = self._validator(probe_pattern, "", (*_key(attribute), "value"))
+        return bool(validator.validate(etree.Element("probe", {attribute.get("name", ""): value})))
+
+    def enumeration(self, attributes: Iterable[etree._Element]) -> tuple[str, ...] | None:
+        """Return the values the attribute patterns enumerate, or None if any is free-form."""
+        values: list[str] = []
+        for attribute in attributes:
+            found = self._values(list(_patterns(attribute)), set())
+            if found is None:
+                return None
+            values.extend(value for value in found if value not in values)
+        return tuple(values)
+
+    # -- loading ------------------------------------------------------------------------
+
+    def _load(self, path: Path) -> None:
+        grammar = etree.parse(str(path)).getroot()
+        for node in _patterns(grammar):
+            kind = _kind(node)
+            if kind == "include":
+                self._load(path.parent / str(node.get("href")))
+            elif kind == "define":
+                self._defines.setdefault(str(node.get("name")), []).append(node)
+            elif kind == "start":
+                self._start.extend(_patterns(node))
+
+    def _validator(self, pattern: etree._Element, ns: str, key: tuple[str, ...]) -> etree.RelaxNG:
+        if key not in self._validators:
+            # Include the whole grammar (for its defines) and override its start with a
+            # copy of the one pattern: RelaxNG's own way to reuse a grammar piecewise.
+            grammar = etree.fromstring(f'<grammar xmlns="{RNG}" datatypeLibrary="{XSD}"/>')
+            include = etree.SubElement(grammar, f"{{{RNG}}}include", href=str(self.path))
+            start = etree.SubElement(include, f"{{{RNG}}}start")
+            body = copy.deepcopy(pattern)
+            body.set("ns", ns)
+            body.set("datatypeLibrary", _inherited(pattern, "datatypeLibrary") or XSD)
+            start.append(body)
+            self._validators[key] = etree.RelaxNG(grammar)
+        return self._validators[key]
+
+    # -- walking ------------------------------------------------------------------------
+
+    def _element_patterns(self, nodes: Iterable[etree._Element]) -> Iterator[etree._Element]:
+        for node in nodes:
+            kind = _kind(node)
+            if kind == "element":
+                yield node
+            elif kind == "ref":
+                yield from self._element_patterns(self._referenced(node))
+            elif kind in {"choice", "group"}:
+                yield from self._element_patterns(_patterns(node))
+
+    def _content_nodes(self, pattern: etree._Element) -> list[etree._Element]:
+        nodes = [node for node in _patterns(pattern) if _kind(node) not in _NAME_CLASSES]
+        while len(nodes) == 1 and _kind(nodes[0]) == "ref":
+            nodes = self._referenced(nodes[0])
+        return nodes
+
+    def _referenced(self, ref: etree._Element) -> list[etree._Element]:
+        defines = self._defines.get(str(ref.get("name")), [])
+        return [node for define in defines for node in _patterns(define)]
+
+    def _summarise(
+        self, nodes: Iterable[etree._Element], seen: frozenset[str] = frozenset()
+    ) -> Content:
+        return _merge_all([self._summary(node, seen) for node in nodes], choice=False)
+
+    def _summary(self, node: etree._Element, seen: frozenset[str]) -> Content:
+        kind = _kind(node)
+        if kind == "element":
+            name = _clark(str(node.get("name")), _ns_of(node))
+            return Content({}, {name: (node,)}, required_elements=frozenset({name}))
+        if kind == "attribute":
+            name = str(node.get("name"))
+            return Content({name: (node,)}, {}, required_attributes=frozenset({name}))
+        if kind in _TEXTUAL:
+            return dataclasses.replace(_EMPTY, text=True)
+        if kind == "ref":
+            name = str(node.get("name"))
+            if name in seen:  # a recursive grammar: its first round says it all
+                return _EMPTY
+            return self._summarise(self._referenced(node), seen | {name})
+        inner = [self._summary(child, seen) for child in _patterns(node)]
+        merged = _merge_all(inner, choice=kind == "choice")
+        if kind in _REPEATING:
+            merged = dataclasses.replace(merged, repeatable=frozenset(merged.elements))
+        if kind == "mixed":
+            merged = dataclasses.replace(merged, text=True)
+        if kind in _OPTIONAL:
+            merged = dataclasses.replace(
+                merged, required_attributes=frozenset(), required_elements=frozenset()
+            )
+        return merged
+
+    def _values(self, nodes: list[etree._Element], seen: set[str]) -> list[str] | None:
+        values: list[str] = []
+        for node in nodes:
+            kind = _kind(node)
+            if kind == "value":
+                values.append(node.text or "")
+            elif kind == "ref" and node.get("name") not in seen:
+                seen.add(str(node.get("name")))
+                found = self._values(self._referenced(node), seen)
+                if found is None:
+                    return None
+                values.extend(found)
+            elif kind == "choice":
+                found = self._values(list(_patterns(node)), seen)
+                if found is None:
+                    return None
+                values.extend(found)
+            else:
+                return None
+        return values or None
+
+
+@functools.cache
+def load_schema(name: str) -> Schema:
+    """Return the compiled schema ``name`` (``"network"`` or ``"storagepool"``), cached."""
+    return Schema(SCHEMA_DIR / f"{name}.rng")
+
+
+def _merge_all(parts: Iterable[Content], *, choice: bool) -> Content:
+    parts = list(parts)
+    if not parts:
+        return _EMPTY
+    attributes: dict[str, tuple[etree._Element, ...]] = {}
+    elements: dict[str, tuple[etree._Element, ...]] = {}
+    for part in parts:
+        for name, found in part.attributes.items():
+            attributes[name] = attributes.get(name, ()) + found
+        for name, found in part.elements.items():
+            elements[name] = elements.get(name, ()) + found
+    required = [(p.required_attributes, p.required_elements) for p in parts]
+    # In a choice, a name is required only if every branch requires it.
+    pick = frozenset.intersection if choice else frozenset.union
+    return Content(
+        attributes,
+        elements,
+        required_attributes=pick(*(attrs for attrs, _ in required)),
+        required_elements=pick(*(elems for _, elems in required)),
+        repeatable=frozenset().union(*(p.repeatable for p in parts)),
+        text=any(p.text for p in parts),
+    )
+
+
+def _patterns(node: etree._Element) -> list[etree._Element]:
+    """Return the RNG children of ``node`` (comments and foreign elements left out)."""
+    return [child for child in node if _kind(child)]
+
+
+def _key(node: etree._Element) -> tuple[str, str]:
+    # Where the pattern sits in which file: stable, unlike id() of an lxml proxy object.
+    return (str(node.base), node.getroottree().getpath(node))
+
+
+def _kind(node: etree._Element) -> str:
+    tag = node.tag
+    if not isinstance(tag, str) or not tag.startswith(f"{{{RNG}}}"):
+        return ""
+    return tag[len(RNG) + 2 :]
+
+
+def _inherited(node: etree._Element, attribute: str) -> str | None:
+    for ancestor in (node, *node.iterancestors()):
+        value = ancestor.get(attribute)
+        if value is not None:
+            return value
+    return None
+
+
+def _ns_of(node: etree._Element) -> str:
+    return _inherited(node, "ns") or ""
+
+
+def _clark(name: str, ns: str) -> str:
+    return f"{{{ns}}}{name}" if ns else name
