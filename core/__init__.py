@@ -20,15 +20,28 @@ from corral.core._host import Host
 from corral.core._plugin_monitor import PluginSpawnMonitor
 from corral.core._plugins import PluginContext
 from corral.core._registry import EntryPointInfo, Registry
+from corral.core.command import (
+    PIPE,
+    Command,
+    CommandResult,
+    DryRun,
+    SpawnMonitor,
+    SpawnRecord,
+    dry_run,
+    monitor_spawns,
+)
 
 __all__ = [
+    "Command",
     "CommandError",
+    "CommandResult",
     "Config",
     "ConfigError",
     "ConfigKey",
     "CorralError",
     "Driver",
     "DriverContext",
+    "DryRun",
     "EntryPointInfo",
     "ErrorCode",
     "ErrorDomain",
@@ -36,11 +49,16 @@ __all__ = [
     "Host",
     "HostPaths",
     "NoSupportError",
+    "PIPE",
     "PluginContext",
     "PluginSpawnMonitor",
     "ProtocolError",
     "Registry",
+    "SpawnMonitor",
+    "SpawnRecord",
     "XMLError",
+    "dry_run",
     "load_config",
+    "monitor_spawns",
     "operation",
 ]

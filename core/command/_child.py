@@ -1,0 +1,157 @@
+"""A started child: waiting (on a pidfd, with deadlines), killing with escalation, reaping.
+
+The engine reaps its children itself with ``waitpid`` so it keeps the raw wait status,
+and tells the ``Popen`` object afterwards (so Popen never warns about a child it thinks
+still runs). Waiting with a timeout polls a pidfd instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import subprocess
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from corral.core.command._io import Pump
+
+__all__ = ["Child"]
+
+
+class Child:
+    """One spawned process and the descriptors the engine kept for it.
+
+    Attributes:
+        popen: CPython's handle (used for spawning only; reaping is ours).
+        pid: The child's pid.
+        group: True when the child leads its own process group (signals go to the group).
+        started: ``time.monotonic()`` at spawn.
+        deadline: When a set_timeout expires, or None.
+        raw_status: The wait status once reaped.
+        owned: Pipe ends the engine created and keeps (closed by :meth:`close_fds`).
+        pump: The buffer I/O state, when run() moves buffers for this child.
+    """
+
+    def __init__(self, popen: subprocess.Popen[bytes], group: bool, started: float) -> None:
+        self.popen = popen
+        self.pid = popen.pid
+        self.group = group
+        self.started = started
+        self.deadline: float | None = None
+        self.raw_status: int | None = None
+        self.ended: float | None = None
+        self.owned: dict[str, int] = {}
+        self.pump: Pump | None = None
+        self._pidfd: int | None = None
+
+    @property
+    def reaped(self) -> bool:
+        """True once the child's status was collected."""
+        return self.raw_status is not None
+
+    @property
+    def duration(self) -> float:
+        """Seconds from spawn to reaping (or to now, while it runs)."""
+        return (self.ended or time.monotonic()) - self.started
+
+    def _collected(self, raw_status: int) -> int:
+        self.raw_status = raw_status
+        self.ended = time.monotonic()
+        self.popen.returncode = os.waitstatus_to_exitcode(raw_status)
+        self._close_pidfd()
+        return raw_status
+
+    def reap(self) -> int:
+        """Wait for the child to exit and return its wait status."""
+        if self.raw_status is not None:
+            return self.raw_status
+        while True:
+            try:
+                _, raw_status = os.waitpid(self.pid, 0)
+                return self._collected(raw_status)
+            except ChildProcessError:
+                return self._collected(0)  # reaped behind our back: nothing left to know
+            except InterruptedError:
+                continue
+
+    def try_reap(self) -> bool:
+        """Reap the child if it has exited; return True once it is reaped."""
+        if self.raw_status is None:
+            try:
+                pid, raw_status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                pid, raw_status = self.pid, 0
+            if pid == self.pid:
+                self._collected(raw_status)
+        return self.raw_status is not None
+
+    def wait_exit(self, deadline: float | None) -> bool:
+        """Block until the child exits or ``deadline`` passes; True if it exited (unreaped)."""
+        if deadline is None:
+            self.reap()
+            return True
+        if self.try_reap():
+            return True
+        pidfd = self._open_pidfd()
+        if pidfd is None:
+            return self._sleep_until_exit(deadline)
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        remaining = deadline - time.monotonic()
+        return bool(poller.poll(max(0.0, remaining) * 1000)) or self.try_reap()
+
+    def _sleep_until_exit(self, deadline: float) -> bool:
+        # Only without pidfd support (Linux < 5.3): a short sleep loop.
+        while not self.try_reap():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def _open_pidfd(self) -> int | None:
+        if self._pidfd is None:
+            with contextlib.suppress(OSError, AttributeError):
+                self._pidfd = os.pidfd_open(self.pid)
+        return self._pidfd
+
+    def _close_pidfd(self) -> None:
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+
+    def send(self, number: int) -> None:
+        """Send signal ``number`` to the child (its whole group if it leads one)."""
+        if self.raw_status is not None and not self.group:
+            return  # reaped: the pid may belong to someone else now
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if self.group:
+                os.killpg(self.pid, number)
+            else:
+                os.kill(self.pid, number)
+
+    def terminate(self, grace: float) -> int:
+        """SIGTERM, up to ``grace`` seconds for it to exit, SIGKILL; reap; return the status.
+
+        For a group leader the SIGKILL goes to the group even when the leader obeyed the
+        SIGTERM, so no grandchild that ignores SIGTERM survives.
+        """
+        if self.raw_status is not None:
+            return self.raw_status  # reaped before: its pid (and group) may be reused
+        if not self.try_reap():
+            self.send(signal.SIGTERM)
+            self.wait_exit(time.monotonic() + grace)
+        self.send(signal.SIGKILL)
+        return self.reap()
+
+    def close_fds(self) -> None:
+        """Close every pipe end the engine kept for this child."""
+        if self.pump is not None:
+            self.pump.close()
+        for fd in self.owned.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.owned.clear()
+        self._close_pidfd()

@@ -1,0 +1,76 @@
+"""Turning a command into text: to_string and write_arg_log (virCommandToString*).
+
+``to_string`` is quoted for pasting into a POSIX shell (``shlex.quote``): the environment
+first (only when it is explicit), then the binary as given, then the arguments. With
+linebreaks it reproduces libvirt's layout: every environment entry, the binary and each
+option group on a line of its own, each line but the last ending in `` \\``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping, Sequence
+from typing import IO, cast
+
+__all__ = ["arg_log", "command_string"]
+
+
+def _breaks_before(args: Sequence[str], index: int) -> bool:
+    """Whether libvirt's linebreak mode starts a new line before ``args[index]``.
+
+    An option (``-x``) always starts a line. A value stays on its option's line when the
+    argument before it is an option, or when an option still follows somewhere later
+    (``--multi a b -w`` keeps ``a b`` together); trailing positionals after the last
+    option's first value get lines of their own.
+    """
+    arg = args[index]
+    if arg.startswith("-"):
+        return True
+    seen_option = any(earlier.startswith("-") for earlier in args[1:index])
+    if not seen_option:
+        return True
+    return not any(later.startswith("-") for later in args[index - 1 :])
+
+
+def command_string(env: Mapping[str, str] | None, argv: Sequence[str], linebreaks: bool) -> str:
+    """Return the shell-quoted form of a command.
+
+    Args:
+        env: The explicit environment in the order it was built, or None (inherited,
+            so not shown).
+        argv: The arguments, binary first.
+        linebreaks: Use libvirt's one-option-group-per-line layout.
+    """
+    newline = " \\\n" if linebreaks else " "
+    parts = [f"{name}={shlex.quote(value)}{newline}" for name, value in (env or {}).items()]
+    parts.append(shlex.quote(argv[0]))
+    for index in range(1, len(argv)):
+        parts.append(newline if linebreaks and _breaks_before(argv, index) else " ")
+        parts.append(shlex.quote(argv[index]))
+    return "".join(parts)
+
+
+def arg_log(env: Mapping[str, str] | None, argv: Sequence[str]) -> str:
+    """Return the unquoted ``NAME=value ... binary args`` line, newline-terminated."""
+    words = [f"{name}={value}" for name, value in (env or {}).items()]
+    return " ".join([*words, *argv]) + "\n"
+
+
+def write_text(target: int | IO[str] | IO[bytes], text: str) -> None:
+    """Write ``text`` to a descriptor or a text/binary file object.
+
+    Args:
+        target: A descriptor number or an open file object.
+        text: What to write (bytes are produced losslessly with surrogateescape).
+    """
+    data = os.fsencode(text)
+    if isinstance(target, int):
+        view = memoryview(data)
+        while view:
+            view = view[os.write(target, view) :]
+        return
+    try:
+        cast("IO[bytes]", target).write(data)
+    except TypeError:  # a text file
+        cast("IO[str]", target).write(text)

@@ -1,0 +1,91 @@
+"""The engine's side of the spawn-monitor seam: build the record, ask, observe, report.
+
+With no monitor installed for the context, a spawn costs one ContextVar lookup here and
+no record is built.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from corral.core._errors import CommandError, ErrorCode
+from corral.core.command._monitor import SpawnMonitor, SpawnRecord, current_spawn_monitor
+from corral.core.command._result import Outcome
+from corral.core.command._spec import Spec, display
+
+__all__ = ["fill_record", "monitored"]
+
+
+def _new_record(spec: Spec, mode: str, dry: bool) -> SpawnRecord:
+    cwd = "/" if spec.daemonize else (None if spec.cwd is None else display(spec.cwd))
+    return SpawnRecord(
+        argv=tuple(spec.display_argv),
+        env_names=None if spec.env is None else tuple(sorted(spec.env)),
+        cwd=cwd,
+        mode="daemon" if spec.daemonize else mode,
+        dry_run=dry,
+    )
+
+
+def fill_record(record: SpawnRecord, outcome: Outcome) -> None:
+    """Copy what is known of a finished (or failed) spawn into ``record``."""
+    raw = outcome.raw_status
+    record.pid = outcome.pid
+    record.duration = outcome.duration
+    if os.WIFSIGNALED(raw):
+        record.status, record.signal = None, os.WTERMSIG(raw)
+    else:
+        record.status, record.signal = os.waitstatus_to_exitcode(raw), None
+    if outcome.failure is not None:
+        record.error = outcome.failure
+    elif record.status != 0:
+        record.error = (
+            f"exit status {record.status}"
+            if record.signal is None
+            else (f"fatal signal {record.signal}")
+        )
+
+
+def monitored(
+    spec: Spec, mode: str, dry: bool, spawn: Callable[[SpawnRecord | None], None]
+) -> tuple[SpawnRecord | None, SpawnMonitor | None]:
+    """Run ``spawn`` under the context's monitor (check first, then observe).
+
+    Args:
+        spec: The command about to spawn.
+        mode: ``"run"`` or ``"async"`` (``"daemon"`` is derived from the spec).
+        dry: Whether a dry run fakes the spawn.
+        spawn: Does the spawn; gets the record to fill (None without a monitor).
+
+    Returns:
+        The record and the monitor (both None when no monitor is installed), so an
+        asynchronous child can report :meth:`SpawnMonitor.reaped` later.
+
+    Raises:
+        CommandError: OPERATION_DENIED when the monitor refuses; whatever ``spawn``
+            raises otherwise (also recorded in ``record.error``).
+    """
+    monitor = current_spawn_monitor()
+    if monitor is None:
+        spawn(None)
+        return None, None
+    record = _new_record(spec, mode, dry)
+    reason = monitor.check(record)
+    if reason is not None:
+        raise CommandError(
+            f"Spawning {record.argv[0]} was refused: {reason}",
+            code=ErrorCode.OPERATION_DENIED,
+            argv=list(record.argv),
+            reason=reason,
+        )
+
+    def observed() -> None:
+        try:
+            spawn(record)
+        except Exception as exc:
+            record.error = record.error or str(exc)
+            raise
+
+    monitor.observe(record, observed)
+    return record, monitor
