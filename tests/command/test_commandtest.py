@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from corral.core import Command, CommandError, ErrorCode
+from corral.core import PIPE, Command, CommandError, ErrorCode
 from corral.core.command import _exec_helper
 
 HARNESS_ENV = {
@@ -83,13 +84,18 @@ def expected_log(
     )
 
 
-def wait_until(predicate: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            return predicate()
-        time.sleep(0.01)
-    return True
+def wait_for_exit(pid: int, seconds: float = 5.0) -> bool:
+    """Wait on a pidfd until ``pid`` (any process, not only a child) has exited."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        return bool(poller.poll(seconds * 1000))
+    finally:
+        os.close(pidfd)
 
 
 def alive(pid: int) -> bool:
@@ -170,20 +176,13 @@ def test_04_daemon_with_pidfile(harness: Path, commandhelper) -> None:
     cmd.run()
     pid = int(pidfile.read_text())  # written (and locked) before run() returned
     try:
-        assert wait_until(lambda: "UMASK:" in _read(commandhelper.log_path))
+        assert wait_for_exit(pid), "the daemon should finish once its stdin is at EOF"
         lines = commandhelper.log_lines()
         fds = [int(line[3:]) for line in lines if line.startswith("FD:")]
         assert fds[:3] == [0, 1, 2] and len(fds) == 4, "stdio and the pidfile lock fd only"
         assert lines == expected_log(["--check-daemonize"], fds=fds, cwd="/", daemon=True)
     finally:
         kill_quietly(pid)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        return ""
 
 
 # --- 5-11: environment and arguments ---------------------------------------------------
@@ -369,3 +368,132 @@ def test_23_daemon_intermediate_propagates_status_and_signal(harness: Path) -> N
     with pytest.raises(CommandError, match="exit status 126") as caught:
         Command(not_executable).daemonize().run()
     assert caught.value.status == 126
+
+
+def test_23_daemon_failing_its_pidfile_step_reports_125(harness: Path) -> None:
+    pidfile = harness / "held.pid"
+    holder = os.open(pidfile, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.lockf(holder, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)  # someone else runs
+        result = Command("sleep", "100").daemonize().set_pidfile(pidfile).run(check=False)
+        assert result.status == 125
+        assert pidfile.read_text() == ""  # the daemon never wrote it, so never ran
+    finally:
+        os.close(holder)
+
+
+# --- 25-29: exec failure, linebreaks, passed pipes, failing steps, daemon pipes -------
+
+
+def test_25_exec_failure_is_reported_to_the_parent(harness: Path) -> None:
+    script = harness / "no-interpreter"
+    script.write_text("#!/nonexistent/interpreter\n")
+    script.chmod(0o755)
+    result = Command(script).run(check=False)
+    assert (result.status, result.pid) == (127, None)
+    directory = harness / "a-directory"
+    directory.mkdir()
+    with pytest.raises(CommandError, match="Cannot execute binary") as caught:
+        Command(directory).run()
+    assert caught.value.status == 126
+    # Through the exec helper (after a handshake) the helper reports it the same way.
+    cmd = Command(script).require_handshake()
+    cmd.run_async()
+    cmd.handshake_wait()
+    cmd.handshake_notify()
+    assert cmd.wait(check=False).status == 127
+
+
+def test_26_to_string_with_linebreaks(harness: Path) -> None:
+    cmd = Command("true").add_env_pair("A", "B").add_env_pair("C", "D  E")
+    cmd.add_arg_list(
+        "--foo", "bar", "--oooh", "-f", "--wizz", "eek eek", "--m-m-m-multiarg", "arg",
+        "arg2", "-w", "-z", "-l", "--mmm", "flash", "bang", "wallop",
+    )  # fmt: skip
+    assert cmd.to_string(linebreaks=True) == (
+        "A=B \\\n"
+        "C='D  E' \\\n"
+        "true \\\n"
+        "--foo bar \\\n"
+        "--oooh \\\n"
+        "-f \\\n"
+        "--wizz 'eek eek' \\\n"
+        "--m-m-m-multiarg arg arg2 \\\n"
+        "-w \\\n"
+        "-z \\\n"
+        "-l \\\n"
+        "--mmm flash \\\n"
+        "bang \\\n"
+        "wallop"
+    )
+    log = harness / "arg.log"
+    with open(log, "wb") as binary_file:
+        cmd.write_arg_log(binary_file)
+    assert log.read_text() == (
+        "A=B C=D  E true --foo bar --oooh -f --wizz eek eek --m-m-m-multiarg arg arg2 "
+        "-w -z -l --mmm flash bang wallop\n"
+    )
+
+
+def _filled_pipe(data: bytes) -> int:
+    """Return the read end of a pipe holding ``data`` whose write end is closed."""
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, max(len(data), 4096) * 2)
+    os.write(write_end, data)
+    os.close(write_end)
+    return read_end
+
+
+def test_27_passed_pipes_read_with_stdin_into_buffers(harness: Path, commandhelper) -> None:
+    size = 128 * 1024 - 1
+    first, second = _filled_pipe(b"1" * size), _filled_pipe(b"2" * size)
+    cmd = Command(commandhelper.path, "--readfd", first, "--readfd", second)
+    cmd.pass_fd(first, close_parent=True).pass_fd(second, close_parent=True)
+    result = cmd.set_input_buffer("H" * size).set_output_buffer().set_error_buffer().run()
+    body = "H" * size + "1" * size + "2" * size
+    assert result.stdout == f"BEGIN STDOUT\n{body}END STDOUT\n"
+    assert result.stderr == f"BEGIN STDERR\n{body}END STDERR\n"
+    args = ["--readfd", str(first), "--readfd", str(second)]
+    assert commandhelper.log_lines() == expected_log(args, fds=sorted([0, 1, 2, first, second]))
+    assert not fd_is_open(first) and not fd_is_open(second)
+
+
+def test_28_failing_step_in_the_child_is_status_125(harness: Path) -> None:
+    marker = harness / "ran"
+    refusing = Command("touch", marker).set_pre_exec_hook(lambda: False)
+    assert refusing.run(check=False).status == 125
+    with pytest.raises(CommandError, match="pre-exec hook") as caught:
+        refusing.run()
+    assert caught.value.status == 125
+
+    def raising() -> None:
+        raise OSError("no such thing")
+
+    assert Command("touch", marker).set_pre_exec_hook(raising).run(check=False).status == 125
+    assert not marker.exists()
+    ran: list[int] = []
+    Command("touch", marker).set_pre_exec_hook(lambda: ran.append(1)).run()
+    assert marker.exists() and ran == []  # it ran in the child, not here
+
+
+@pytest.mark.timeout(10)
+def test_29_daemon_writing_into_a_caller_pipe(harness: Path, commandhelper) -> None:
+    data = bytes(ord("a") + i % 26 for i in range(10 * 1024))
+    readfd = _filled_pipe(data)
+    pidfile = harness / "helper.pid"
+    cmd = Command(commandhelper.path, "--close-stdin", "--check-daemonize", "--readfd", readfd)
+    cmd.pass_fd(readfd, close_parent=True).set_output_fd(PIPE).set_pidfile(pidfile).daemonize()
+    cmd.run()
+    pid = int(pidfile.read_text())
+    try:
+        assert cmd.output_fd is not None
+        with os.fdopen(cmd.output_fd, "rb") as out:
+            assert out.read() == b"BEGIN STDOUT\n" + data + b"END STDOUT\n"
+        assert wait_for_exit(pid)
+        lines = commandhelper.log_lines()
+        fds = [int(line[3:]) for line in lines if line.startswith("FD:")]
+        assert len(fds) == 5 and {0, 1, 2, readfd} < set(fds), "stdio, readfd, pidfile"
+        args = ["--close-stdin", "--check-daemonize", "--readfd", str(readfd)]
+        assert lines == expected_log(args, fds=fds, cwd="/", daemon=True)
+    finally:
+        kill_quietly(pid)
