@@ -86,6 +86,7 @@ LIMITS = [
     ("set_max_memlock", 1 << 20, "Max locked memory", 1 << 20, resource.RLIMIT_MEMLOCK),
     ("set_max_core_size", 4 << 20, "Max core file size", 4 << 20, resource.RLIMIT_CORE),
 ]
+LIMIT_IDS = ["files", "processes", "memlock", "core"]
 
 
 def _within_hard_limit(expected: int, which: int) -> None:
@@ -95,7 +96,7 @@ def _within_hard_limit(expected: int, which: int) -> None:
 
 
 @needs_prlimit
-@pytest.mark.parametrize(("setter", "value", "row", "expected", "which"), LIMITS)
+@pytest.mark.parametrize(("setter", "value", "row", "expected", "which"), LIMITS, ids=LIMIT_IDS)
 def test_one_rlimit_reaches_the_child(setter, value, row, expected, which):
     _within_hard_limit(expected, which)
     cmd = Command("cat", "/proc/self/limits")
@@ -116,12 +117,46 @@ def test_all_rlimits_together():
         assert limits[row] == (str(expected), str(expected)), row
 
 
+def _shown(value: int) -> str:
+    """Return a limit as /proc/PID/limits shows it."""
+    return "unlimited" if value == resource.RLIM_INFINITY else str(value)
+
+
+# libvirt keeps these three in fields whose 0 means "not set" (virExec applies them only
+# when non-zero); only the core size has its own "set" flag, so 0 there disables dumps.
+@needs_prlimit
+@pytest.mark.parametrize(
+    ("setter", "_value", "row", "_expected", "which"), LIMITS[:3], ids=LIMIT_IDS[:3]
+)
+def test_a_zero_limit_leaves_the_limit_unchanged(setter, _value, row, _expected, which):
+    cmd = Command("cat", "/proc/self/limits")
+    getattr(cmd, setter)(0)
+    soft, hard = resource.getrlimit(which)
+    assert _proc_limits(cmd)[row] == (_shown(soft), _shown(hard))
+
+
+@needs_prlimit
+def test_a_zero_core_size_disables_core_dumps():
+    limits = _proc_limits(Command("cat", "/proc/self/limits").set_max_core_size(0))
+    assert limits["Max core file size"] == ("0", "0")
+
+
 def test_umask_reaches_the_child(commandhelper):
     before = os.umask(0o022)
     os.umask(before)
     Command(commandhelper.path).set_umask(0o027).run()
-    assert "UMASK:0027" in commandhelper.log_lines()
+    assert [line for line in commandhelper.log_lines() if "UMASK" in line] == ["UMASK:0027"]
     assert os.umask(before) == before  # the parent's umask is untouched
+
+
+def test_umask_zero_leaves_the_umask_unchanged(commandhelper):
+    # libvirt's virExec calls umask() only for a non-zero mask.
+    before = os.umask(0o022)
+    try:
+        Command(commandhelper.path).set_umask(0).run()
+    finally:
+        os.umask(before)
+    assert [line for line in commandhelper.log_lines() if "UMASK" in line] == ["UMASK:0022"]
 
 
 # --- capabilities and identity -----------------------------------------------------
