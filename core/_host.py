@@ -23,7 +23,7 @@ from corral.core._errors import ErrorDomain, NoSupportError
 from corral.core._plugin_monitor import PluginSpawnMonitor
 from corral.core._plugins import config_keys, load_plugins
 from corral.core._registry import DRIVER_GROUP, Registry, wrap_failure
-from corral.core.command._monitor import monitor_spawns
+from corral.core.command import monitor_spawns
 
 __all__ = ["Host"]
 

@@ -20,7 +20,7 @@ from corral.core._errors import CorralError, ErrorCode, ErrorDomain
 
 if TYPE_CHECKING:
     # Only for annotations: importing the engine here could cycle through corral.core.
-    from corral.core.command._monitor import SpawnRecord
+    from corral.core.command import SpawnRecord
 
 __all__ = ["PluginSpawnMonitor"]
 

@@ -27,7 +27,7 @@ import pluggy
 
 if TYPE_CHECKING:
     # Only for annotations: importing the engine here could cycle through corral.core.
-    from corral.core.command._monitor import SpawnRecord
+    from corral.core.command import SpawnRecord
 
 __all__ = ["PROJECT", "LifecycleEvent", "hookimpl", "hookspec"]
 

@@ -26,13 +26,10 @@ import os
 import threading
 from collections.abc import Generator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from corral.core import ConfigKey, PluginContext
+from corral.core import ConfigKey, PluginContext, SpawnRecord
 from corral.core.hookspecs import LifecycleEvent, hookimpl
-
-if TYPE_CHECKING:
-    from corral.core.command._monitor import SpawnRecord
 
 __all__ = ["AuditPlugin"]
 

@@ -30,13 +30,9 @@ import shlex
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from corral.core import ConfigError, ConfigKey, ErrorCode, PluginContext
+from corral.core import ConfigError, ConfigKey, ErrorCode, PluginContext, SpawnRecord
 from corral.core.hookspecs import hookimpl
-
-if TYPE_CHECKING:
-    from corral.core.command._monitor import SpawnRecord
 
 __all__ = ["Pattern", "PolicyPlugin", "Rule", "RuleSet", "parse_rules"]
 

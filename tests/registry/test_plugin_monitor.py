@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Generator
 
 import pytest
-from corral.core import CommandError, CorralError, ErrorDomain, PluginSpawnMonitor
+from corral.core import CommandError, CorralError, ErrorDomain, PluginSpawnMonitor, SpawnRecord
 from corral.core._plugins import new_plugin_manager, register_plugin
-from corral.core.command._monitor import SpawnRecord
 from corral.core.hookspecs import hookimpl
 
 

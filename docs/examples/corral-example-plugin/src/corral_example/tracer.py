@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
 
-from corral.core import ConfigKey, PluginContext
+from corral.core import ConfigKey, PluginContext, SpawnRecord
 from corral.core.hookspecs import LifecycleEvent, hookimpl
 
 
@@ -39,14 +38,14 @@ class TracerPlugin:
             file.write(line + "\n")
 
     @hookimpl
-    def corral_spawn_check(self, spawn: Any) -> str | None:
+    def corral_spawn_check(self, spawn: SpawnRecord) -> str | None:
         """Refuse any command that carries the argument ``--forbidden``."""
         if "--forbidden" in spawn.argv:
             return "the tracer plugin refuses commands with --forbidden"
         return None
 
     @hookimpl(wrapper=True)
-    def corral_spawn(self, spawn: Any) -> Generator[None, None, None]:
+    def corral_spawn(self, spawn: SpawnRecord) -> Generator[None, None, None]:
         """Trace the command before it starts and after it ended."""
         self.trace(f"before {' '.join(spawn.argv)}")
         try:

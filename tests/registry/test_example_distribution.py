@@ -1,0 +1,132 @@
+"""The out-of-tree example (docs/examples/corral-example-plugin) is found and runs.
+
+The fast tests install it the way pip lays it out -- a ``*.dist-info`` with the entry points
+of its own pyproject.toml, its package on ``sys.path`` -- and drive the ``dummy`` driver and
+the ``tracer`` plugin through a real Host and the real engine. The slow test builds and
+installs it with pip for real, then runs it in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from corral.core import CommandError, CorralError, ErrorCode, Host, HostPaths, Registry
+from corral.core._registry import DRIVER_GROUP, PLUGIN_GROUP
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "corral-example-plugin"
+PROJECT = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
+
+
+@pytest.fixture
+def installed_example(make_distribution, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example's metadata and package on sys.path, as an install leaves them."""
+    site = make_distribution(PROJECT["name"], PROJECT["entry-points"], version=PROJECT["version"])
+    monkeypatch.syspath_prepend(str(EXAMPLE / "src"))
+    return site
+
+
+def open_host(tmp_path: Path, conf: str) -> Host:
+    path = tmp_path / "corrald.conf"
+    path.write_text(conf)
+    return Host.open(Registry.discover(), HostPaths.under_root(tmp_path / "root"), path,
+                     privileged=False)
+
+
+def test_corral_finds_the_driver_and_the_plugin(installed_example: Path) -> None:
+    registry = Registry.discover()
+    for group, name in ((DRIVER_GROUP, "dummy"), (PLUGIN_GROUP, "tracer")):
+        info = registry.info(group, name)
+        assert (info.distribution, info.version) == ("corral-example-plugin", "0.1.0")
+        assert info.value == PROJECT["entry-points"][group][name]
+        assert info.origin == str(installed_example)
+    assert registry.driver_class("dummy").operations() == {
+        "dummy-define", "dummy-start", "dummy-stop", "dummy-list"}
+
+
+def test_the_driver_runs_and_the_plugin_sees_everything(
+    installed_example: Path, tmp_path: Path
+) -> None:
+    trace = tmp_path / "trace.log"
+    host = open_host(tmp_path, f'plugins = ["tracer"]\nexample_trace_file = "{trace}"\n')
+    host.start_driver("dummy")
+    host.call("dummy", "dummy-define", name="alpha")
+    assert host.call("dummy", "dummy-start", name="alpha") == "started alpha\n"
+    assert host.call("dummy", "dummy-list") == ["alpha"]
+    host.shutdown()
+    lines = trace.read_text().splitlines()
+    assert lines[0] == "driver dummy DummyDriver"
+    assert lines[1:] == ["event dummy alpha defined", "before echo started alpha",
+                         "after echo started alpha status=0", "event dummy alpha started"]
+    assert (tmp_path / "root/var/lib/corral/dummy/alpha").exists()
+
+
+def test_the_plugin_refuses_a_command_and_nothing_runs(
+    installed_example: Path, tmp_path: Path
+) -> None:
+    host = open_host(tmp_path, f'plugins = ["tracer"]\nexample_trace_file = "{tmp_path}/t"\n')
+    host.start_driver("dummy")
+    host.call("dummy", "dummy-define", name="--forbidden")
+    with pytest.raises(CommandError) as caught:
+        host.call("dummy", "dummy-start", name="--forbidden")
+    assert caught.value.code == ErrorCode.OPERATION_DENIED
+    assert "the tracer plugin refuses commands with --forbidden" in str(caught.value)
+    assert "before" not in (tmp_path / "t").read_text()  # the wrapper never ran: no spawn
+
+
+def test_a_broken_entry_point_in_the_same_distribution_is_loud(
+    make_distribution, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry_points = {group: dict(entries) for group, entries in PROJECT["entry-points"].items()}
+    entry_points[PLUGIN_GROUP]["tracer"] = "corral_example.tracer:TracePlugin"  # a typo
+    make_distribution(PROJECT["name"], entry_points, version=PROJECT["version"])
+    monkeypatch.syspath_prepend(str(EXAMPLE / "src"))
+    with pytest.raises(CorralError) as caught:
+        Registry.discover()
+    assert str(caught.value).startswith(
+        "Cannot load the corral.plugins entry point 'tracer' = corral_example.tracer:TracePlugin "
+        "from corral-example-plugin 0.1.0: AttributeError")
+
+
+def _can_build_wheels() -> bool:
+    # setuptools older than 70.1 builds wheels only with the separate "wheel" package.
+    import setuptools
+
+    major, minor = (int(part) for part in setuptools.__version__.split(".")[:2])
+    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
+@pytest.mark.slow
+def test_pip_installs_the_example_and_a_fresh_interpreter_runs_it(tmp_path: Path) -> None:
+    if not _can_build_wheels():
+        pytest.skip("building the example needs setuptools>=70.1 or the 'wheel' package")
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+         "--no-build-isolation", "--target", str(target), str(EXAMPLE)],
+        check=True, cwd=tmp_path, timeout=120,
+    )
+    script = (
+        "import json, sys\n"
+        "from corral.core import Host, HostPaths, Registry\n"
+        "host = Host.open(Registry.discover(), HostPaths.under_root(sys.argv[1]), sys.argv[2],"
+        " privileged=False)\n"
+        "host.start_driver('dummy')\n"
+        "host.call('dummy', 'dummy-define', name='b')\n"
+        "print(json.dumps([host.call('dummy', 'dummy-start', name='b'),"
+        " host.registry.info('corral.plugins', 'tracer').distribution]))\n"
+    )
+    conf = tmp_path / "corrald.conf"
+    conf.write_text(f'plugins = ["tracer"]\nexample_trace_file = "{tmp_path}/trace"\n')
+    env = {**os.environ, "PYTHONPATH": str(target), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "root"), str(conf)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == ["started b\n", "corral-example-plugin"]
+    assert "before echo started b" in (tmp_path / "trace").read_text()
