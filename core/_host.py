@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
-from corral.core._config import Config, load_config
+from corral.core._config import Config, ConfigKey, load_config
 from corral.core._driver import Driver, DriverContext, HostPaths
 from corral.core._errors import ErrorDomain, NoSupportError
 from corral.core._plugin_monitor import PluginSpawnMonitor
@@ -50,14 +50,17 @@ class Host:
 
     @classmethod
     def open(cls, registry: Registry, paths: HostPaths, config_file: str | Path | None = None,
-             *, privileged: bool | None = None) -> Host:
+             *, privileged: bool | None = None, extra_keys: Iterable[ConfigKey] = ()) -> Host:
         """Read ``config_file`` (None: defaults) and register the plugins it enables.
+
+        The file may hold the core's keys, every found plugin's, and ``extra_keys`` (the
+        daemon's own settings: sockets, limits, logging).
 
         Raises:
             ConfigError: If the file is unreadable, malformed or names an unknown plugin.
             CorralError: If a plugin fails to start or breaks the hookspecs.
         """
-        config = load_config(config_file, config_keys(registry))
+        config = load_config(config_file, (*config_keys(registry), *extra_keys))
         plugins = load_plugins(registry, config, paths)
         if privileged is None:
             privileged = os.geteuid() == 0

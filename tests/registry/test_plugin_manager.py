@@ -120,3 +120,13 @@ def test_a_broken_plugin_distribution_names_the_cause(tmp_path: Path, make_distr
                                           r"from spelling-corral 1.0 breaks corral's plugin "
                                           r"contract: it implements 'corral_spawn_chek'"):
         Host.open(Registry.discover(), PATHS, path, privileged=False)
+
+
+def test_the_daemon_adds_its_own_settings(tmp_path: Path) -> None:
+    path = tmp_path / "corrald.conf"
+    path.write_text("max_clients = 7\n")
+    keys = (ConfigKey("max_clients", "int", 5000),)
+    host = Host.open(Registry.for_test(), PATHS, path, privileged=False, extra_keys=keys)
+    assert host.config["max_clients"] == 7
+    with pytest.raises(ConfigError, match="unknown setting 'max_clients'"):
+        Host.open(Registry.for_test(), PATHS, path, privileged=False)
