@@ -20,14 +20,17 @@ Distribution = Callable[..., Path]
 
 @pytest.fixture
 def fresh_entry_points(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Empty stevedore's per-process cache and forget modules imported by the test."""
+    """Empty stevedore's per-process cache; forget the test's own modules afterwards."""
     from stevedore import ExtensionManager
 
     monkeypatch.setattr(ExtensionManager, "ENTRY_POINT_CACHE", {})
-    before = set(sys.modules)
+    path_before = set(sys.path)
     yield
-    for name in set(sys.modules) - before:
-        if not name.startswith(("corral.", "stevedore", "importlib")):
+    # Forget only modules loaded from the directories this test put on sys.path, so the
+    # next test imports its own copies; the standard library's stay untouched.
+    added = tuple(entry for entry in sys.path if entry not in path_before)
+    for name, module in list(sys.modules.items()):
+        if added and str(getattr(module, "__file__", None) or "").startswith(added):
             del sys.modules[name]
 
 
