@@ -162,6 +162,13 @@ def test_umask_zero_leaves_the_umask_unchanged(commandhelper):
 # --- capabilities and identity -----------------------------------------------------
 
 
+def _nobody() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwuid(NOBODY)
+    except KeyError:
+        pytest.skip(f"no user with uid {NOBODY} ('nobody') on this machine")
+
+
 def _require_cap(bit: int) -> None:
     for field in ("CapBnd", "CapEff"):
         if not int(_status_field(os.getpid(), field), 16) & (1 << bit):
@@ -196,16 +203,36 @@ def test_allow_cap_keeps_exactly_that_capability(cap):
 @pytest.mark.root
 @pytest.mark.skipif(not IS_ROOT, reason="needs root to switch uid and gid")
 def test_set_uid_and_gid_switch_to_nobody_with_its_groups():
-    try:
-        user = pwd.getpwuid(NOBODY)
-    except KeyError:
-        pytest.skip(f"no user with uid {NOBODY} ('nobody') on this machine")
+    user = _nobody()
     cmd = Command("cat", "/proc/self/status").set_uid(NOBODY).set_gid(NOBODY)
     status = _proc_status(cmd)
     assert status["Uid"].split() == [str(NOBODY)] * 4  # real, effective, saved, filesystem
     assert status["Gid"].split() == [str(NOBODY)] * 4
     assert set(status["Groups"].split()) == {str(g) for g in os.getgrouplist(user.pw_name, NOBODY)}
     assert status["CapEff"] == _mask(0)
+
+
+# virSetUIDGIDWithCaps clears both sets (bounding included) whenever the uid changes to
+# a non-root one, then gives back only the allowed capabilities, ambient included.
+@needs_setpriv
+@pytest.mark.root
+@pytest.mark.skipif(not IS_ROOT, reason="needs root to switch uid and gid")
+def test_a_uid_change_empties_the_bounding_set():
+    _nobody()
+    status = _proc_status(Command("cat", "/proc/self/status").set_uid(NOBODY).set_gid(NOBODY))
+    assert status["CapBnd"] == _mask(0), "a setuid-root program could regain every capability"
+
+
+@needs_setpriv
+@pytest.mark.root
+@pytest.mark.skipif(not IS_ROOT, reason="needs root to switch uid and gid")
+def test_an_allowed_cap_survives_a_uid_change():
+    _nobody()
+    _require_cap(CAP_NET_RAW)
+    cmd = Command("cat", "/proc/self/status").set_uid(NOBODY).set_gid(NOBODY)
+    status = _proc_status(cmd.allow_cap("CAP_NET_RAW"))
+    for field in ("CapEff", "CapPrm", "CapAmb", "CapBnd"):
+        assert status[field] == _mask(1 << CAP_NET_RAW), field
 
 
 # --- daemonize and the pidfile -----------------------------------------------------
