@@ -402,6 +402,51 @@ def test_timeout_while_the_child_never_reads_its_input():
     assert _open_fds() == fds, "the timed-out run left pipe ends open"
 
 
+@pytest.mark.timeout(60)
+def test_wait_with_a_timeout_can_be_retried_until_the_buffers_are_done():
+    data = random.Random(7).randbytes(16 << 20)
+    cmd = Command("cat").set_input_buffer(data).set_output_buffer(binary=True)
+    cmd.run_async()
+    retries = 0
+    while True:
+        try:
+            result = cmd.wait(timeout=0.001)
+            break
+        except CommandError as error:
+            assert error.code == ErrorCode.OPERATION_TIMEOUT
+            retries += 1
+    assert retries > 0, "no wait() timed out, so none was retried"
+    assert _sha(result.stdout) == _sha(data)
+
+
+class _Interrupted(Exception):
+    """What this test's SIGINT handler raises, where Python would raise KeyboardInterrupt."""
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("captured", [True, False], ids=["captured", "uncaptured"])
+def test_an_interrupted_run_leaves_no_child_behind(captured):
+    def interrupt(number: int, frame: object) -> None:
+        raise _Interrupted
+
+    children = _children()
+    cmd = Command("sleep", "30")
+    if captured:
+        cmd.set_output_buffer()
+    # Our own handler, so a late signal can fail this test but never stop the session.
+    previous = signal.signal(signal.SIGINT, interrupt)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        with pytest.raises(_Interrupted):
+            cmd.run()
+    finally:
+        timer.cancel()
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
+    assert _children() == children, "the interrupted run left its child running or unreaped"
+
+
 # --- reaping -----------------------------------------------------------------------
 
 
