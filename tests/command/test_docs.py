@@ -41,6 +41,7 @@ virCommandRunAsync virCommandWait virCommandAbort virCommandExec virCommandRawSt
 virCommandRequireHandshake virCommandHandshakeWait virCommandHandshakeNotify
 virCommandRunRegex virCommandRunNul virCommandToString virCommandToStringFull
 virCommandToStringBuf virCommandWriteArgLog virCommandSetDryRun virCommandDryRunTokenNew
+virCommandDryRunTokenFree virRun
 """.split()
 
 
