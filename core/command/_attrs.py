@@ -37,7 +37,7 @@ class AttrsMixin(Builder):
         return self
 
     def set_umask(self, mask: int) -> Self:
-        """Give the child the umask ``mask`` (0 to 0o777).
+        """Give the child the umask ``mask`` (1 to 0o777; 0 leaves it unchanged, as in libvirt).
 
         Args:
             mask: The umask.
@@ -46,14 +46,18 @@ class AttrsMixin(Builder):
             This command, so calls chain.
         """
         if is_count(mask) and mask <= 0o777:
-            self._spec.umask = mask
+            self._spec.umask = mask or -1  # virExec calls umask() only for a non-zero mask
         else:
             self._fail(f"umask {mask!r} is not an int from 0 to 0o777")
         return self
 
-    def _limit(self, option: str, what: str, value: int, extra: int = 0) -> Self:
-        if is_count(value):
+    def _limit(
+        self, option: str, what: str, value: int, extra: int = 0, zero_sets: bool = False
+    ) -> Self:
+        if is_count(value) and (value or zero_sets):
             self._spec.limits[option] = value + extra
+        elif is_count(value):
+            self._spec.limits.pop(option, None)  # libvirt: 0 means "not set"
         else:
             self._fail(f"{what} limit {value!r} is not a non-negative int")
         return self
@@ -62,7 +66,7 @@ class AttrsMixin(Builder):
         """Limit the child's open files (RLIMIT_NOFILE = ``files + 1``, as libvirt does).
 
         Args:
-            files: The number of files.
+            files: The number of files; 0 leaves the limit unchanged (libvirt).
 
         Returns:
             This command, so calls chain.
@@ -74,7 +78,7 @@ class AttrsMixin(Builder):
         """Limit the processes of the child's user (RLIMIT_NPROC).
 
         Args:
-            processes: The number of processes.
+            processes: The number of processes; 0 leaves the limit unchanged (libvirt).
 
         Returns:
             This command, so calls chain.
@@ -85,7 +89,7 @@ class AttrsMixin(Builder):
         """Limit the child's locked memory in bytes (RLIMIT_MEMLOCK).
 
         Args:
-            size: Bytes.
+            size: Bytes; 0 leaves the limit unchanged (libvirt).
 
         Returns:
             This command, so calls chain.
@@ -101,7 +105,7 @@ class AttrsMixin(Builder):
         Returns:
             This command, so calls chain.
         """
-        return self._limit("core", "max core size", size)
+        return self._limit("core", "max core size", size, zero_sets=True)
 
     def set_uid(self, uid: int) -> Self:
         """Run the child as user ``uid`` (with that user's supplementary groups).

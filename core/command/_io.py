@@ -1,15 +1,17 @@
 """Moving the buffers: feed stdin, drain stdout and stderr, never deadlock (virCommandProcessIO).
 
 The common cases take a fast path: a single captured stream with no input and no
-deadline is a plain blocking read loop (no poll, large reads); input alone is a blocking
-write. Anything else goes through one ``poll`` loop over non-blocking pipe ends. A child
-that closes stdin early (EPIPE) is no error (libvirt test 20). With a deadline the loop
-gives up when it passes, so a grandchild holding a pipe open cannot hang the caller.
+deadline is read to EOF by one C-level ``readall`` (no poll, no chunk list); input alone
+is a blocking write. Anything else goes through one ``poll`` loop over non-blocking pipe
+ends. A child that closes stdin early (EPIPE) is no error (libvirt test 20). With a
+deadline the loop gives up when it passes, so a grandchild holding a pipe open cannot
+hang the caller.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import os
 import select
 import time
@@ -43,6 +45,17 @@ class _Sink:
             self.size = BIG_READ
         self.chunks.append(data)
         return True
+
+    def take_all(self, fd: int) -> None:
+        """Read ``fd`` to EOF with blocking reads and no poll.
+
+        FileIO.readall grows one bytes object in place (realloc, which the kernel does by
+        remapping for big buffers), so the data is written into memory once and never
+        joined: the cheapest way to capture a large output from Python.
+        """
+        os.set_blocking(fd, True)
+        with io.FileIO(fd, closefd=False) as pipe:
+            self.chunks.append(pipe.readall())
 
     def value(self) -> bytes:
         """Return everything read, joined (without a copy when it is one chunk)."""
@@ -82,9 +95,7 @@ class Pump:
         try:
             if deadline is None and not self._feeder.fds and len(self._open) == 1:
                 (fd,) = self._open
-                os.set_blocking(fd, True)  # a blocking read loop needs no poll at all
-                while self._sinks[fd].take(fd):
-                    pass
+                self._sinks[fd].take_all(fd)
                 self._open.clear()
             elif deadline is None and self._open == self._feeder.fds and self._open:
                 self._feeder.write_all()

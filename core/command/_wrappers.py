@@ -71,16 +71,13 @@ def _identity_options(spec: Spec) -> list[str]:
 def _cap_options(spec: Spec) -> list[str]:
     allowed = "".join(f",+{cap_name(cap)}" for cap in spec.caps)
     dropping_root = spec.uid not in (None, 0)
-    options: list[str] = []
-    if spec.clear_caps:
-        # libcap-ng's way (virSetUIDGIDWithCaps): empty bounding and inheritable sets
-        # but for the allowed ones, so even a root child ends with only those.
-        options += [f"--bounding-set=-all{allowed}", f"--inh-caps=-all{allowed}"]
-        if dropping_root and spec.caps:
-            options.append(f"--ambient-caps=-all{allowed}")
-    elif spec.caps and dropping_root:
-        # A non-root child keeps the allowed capabilities through the ambient set.
-        options += [f"--inh-caps={allowed[1:]}", f"--ambient-caps={allowed[1:]}"]
+    if not (spec.clear_caps or dropping_root):
+        return []  # root stays root with its capabilities (virSetUIDGIDWithCaps)
+    # libcap-ng's way: empty bounding and inheritable sets but for the allowed ones, so
+    # even a root child ends with only those, and a setuid-root program regains nothing.
+    options = [f"--bounding-set=-all{allowed}", f"--inh-caps=-all{allowed}"]
+    if dropping_root and spec.caps:
+        options.append(f"--ambient-caps=-all{allowed}")  # survives the uid change
     return options
 
 
