@@ -16,7 +16,7 @@ import ipaddress
 from collections import Counter
 
 from corral.core._errors import ErrorCode
-from corral.core.xml._network import Dhcp, Dns, IpDefinition, NetworkDefinition, Route
+from corral.core.xml._network import Dhcp, DhcpHost, Dns, IpDefinition, NetworkDefinition, Route
 from corral.core.xml._values import Source, child, children
 from lxml import etree
 
@@ -121,32 +121,30 @@ def _check_dhcp(
                 code=_UNSUPPORTED,
             )
     for host, host_element in zip(dhcp.hosts, children(element, "host"), strict=True):
-        _check_dhcp_host(ip, host.mac, host.id, host.name, host.ip, host_element, source)
+        _check_dhcp_host(host, ip, host_element, source)
     if dhcp.bootp is not None and ip.is_ipv6:
         rule = "BOOTP is supported only on an IPv4 address, not on an IPv6 one"
         source.fail(child(element, "bootp"), rule, code=_UNSUPPORTED)
 
 
 def _check_dhcp_host(
-    ip: IpDefinition,
-    mac: str | None,
-    duid: str | None,
-    name: str | None,
-    address: str,
-    element: etree._Element,
-    source: Source,
+    host: DhcpHost, ip: IpDefinition, element: etree._Element, source: Source
 ) -> None:
-    if ip.is_ipv6 and mac is not None:
-        rule = f"the static host with MAC address '{mac}' is in an IPv6 network (use id, a DUID)"
+    ipv6 = ip.is_ipv6
+    if ipv6 and host.mac is not None:
+        rule = (
+            f"the static host with MAC address '{host.mac}' is in an IPv6 network (use id, a DUID)"
+        )
         source.fail(element, rule)
-    if ip.is_ipv6 and not (duid or name):
+    if ipv6 and not (host.id or host.name):
         source.fail(element, "a static host in an IPv6 network needs an id or a name attribute")
-    if not ip.is_ipv6 and not (mac or name):
+    if not ipv6 and not (host.mac or host.name):
         source.fail(element, "a static host in an IPv4 network needs a mac or a name attribute")
-    if name is not None and not name[:1].isalpha():
-        source.fail(element, f"the host name '{name}' does not start with a letter")
-    if ipaddress.ip_address(address).version != ip.interface.version:
-        rule = f"the static host address '{address}' is not of the address family of {ip.address}"
+    if host.name is not None and not host.name[:1].isalpha():
+        source.fail(element, f"the host name '{host.name}' does not start with a letter")
+    # The schema vouches for the address's form: only IPv6 addresses have a colon.
+    if (":" in host.ip) != ipv6:
+        rule = f"the static host address '{host.ip}' is not of the address family of {ip.address}"
         source.fail(element, rule, code=_UNSUPPORTED)
 
 

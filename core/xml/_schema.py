@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import functools
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Final
@@ -26,6 +26,7 @@ RNG: Final = "http://relaxng.org/ns/structure/1.0"
 XSD: Final = "http://www.w3.org/2001/XMLSchema-datatypes"
 SCHEMA_DIR: Final = Path(__file__).resolve().parent / "schemas"
 
+_PER_THREAD: Final = threading.local()
 _TEXTUAL: Final = frozenset({"text", "data", "value", "list"})
 _OPTIONAL: Final = frozenset({"optional", "zeroOrMore"})
 _REPEATING: Final = frozenset({"zeroOrMore", "oneOrMore"})
@@ -215,10 +216,16 @@ class Schema:
         return values or None
 
 
-@functools.cache
 def load_schema(name: str) -> Schema:
-    """Return the compiled schema ``name`` (``"network"`` or ``"storagepool"``), cached."""
-    return Schema(SCHEMA_DIR / f"{name}.rng")
+    """Return the compiled schema ``name`` (``"network"`` or ``"storagepool"``).
+
+    Compiled once per thread: lxml validators keep their error log in the object, so
+    one shared between the daemon's worker threads would mix their errors.
+    """
+    cache: dict[str, Schema] = _PER_THREAD.__dict__.setdefault("schemas", {})
+    if name not in cache:
+        cache[name] = Schema(SCHEMA_DIR / f"{name}.rng")
+    return cache[name]
 
 
 def _merge_all(parts: Iterable[Content], *, choice: bool) -> Content:

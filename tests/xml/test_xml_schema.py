@@ -7,6 +7,7 @@ the rule contains the expected words, and that the message is ``FILE:LINE: rule.
 
 from __future__ import annotations
 
+import concurrent.futures
 import re
 from pathlib import Path
 
@@ -90,3 +91,21 @@ def test_a_wrong_root_is_refused_by_the_typed_loaders() -> None:
     network = (DATA / "conformance" / "network" / "nat-network.xml").read_text()
     with pytest.raises(XMLError, match=r"the root element is <network>, but a <pool>"):
         parse_pool(network, file="n.xml")
+
+
+def test_validation_in_threads_keeps_each_threads_errors_apart() -> None:
+    # The daemon validates in worker threads; each thread gets its own compiled schema.
+    cases = [(path, EXPECT.match(path.read_text())) for path in INVALID[:12]]
+
+    def check(item: tuple[Path, re.Match[str] | None]) -> tuple[int | None, int]:
+        path, found = item
+        assert found is not None
+        try:
+            load_definition(path)
+        except XMLError as error:
+            return error.line, int(found[1])
+        return None, int(found[1])
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(check, cases * 4))
+    assert all(got == want for got, want in results), results
