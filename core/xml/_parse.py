@@ -19,11 +19,12 @@ from lxml import etree
 
 __all__ = ["MAX_XML_SIZE", "line_of", "location", "parse_xml", "read_xml"]
 
-#: The largest definition accepted, in bytes (virsh's VIR_NETWORK_MAX_XML_SIZE is 10 MiB).
+#: The largest definition accepted, in bytes (virsh's VSH_MAX_XML_FILE is 10 MiB too).
 MAX_XML_SIZE: Final = 10 * 1024 * 1024
 
 # A DOCTYPE in any encoding libxml2 detects on its own (UTF-8 and its ASCII subset, or
-# UTF-16 with or without BOM); checked on the raw bytes so libxml2 never parses one.
+# UTF-16 with or without BOM); checked on the raw bytes so libxml2 never parses one. The
+# scan also refuses the text "<!DOCTYPE" inside a comment: harmless, and simpler to trust.
 _DOCTYPE_MARKS: Final = tuple(
     ("<!DOCTYPE".encode(codec), "\n".encode(codec)) for codec in ("ascii", "utf-16-le", "utf-16-be")
 )

@@ -94,14 +94,21 @@ class Schema:
 
     def accepts(self, pattern: etree._Element, element: etree._Element) -> bool:
         """Return whether ``element`` (and everything inside it) matches ``pattern``."""
-        return bool(self._validator(pattern, _ns_of(pattern), _key(pattern)).validate(element))
+        key = _key(pattern)
+        if key not in self._validators:
+            self._validators[key] = self._compile(pattern, _ns_of(pattern))
+        return bool(self._validators[key].validate(element))
 
     def accepts_value(self, attribute: etree._Element, value: str) -> bool:
         """Return whether the attribute pattern ``attribute`` accepts ``value``."""
-        probe_pattern = etree.Element(f"{{{RNG}}}element", name="probe", ns="")
-        probe_pattern.append(copy.deepcopy(attribute))
-        validator = self._validator(probe_pattern, "", (*_key(attribute), "value"))
-        return bool(validator.validate(etree.Element("probe", {attribute.get("name", ""): value})))
+        key = (*_key(attribute), "value")
+        if key not in self._validators:
+            # An element of its own with just this attribute: validating it checks the value.
+            probe = etree.Element(f"{{{RNG}}}element", name="probe")
+            probe.append(copy.deepcopy(attribute))
+            self._validators[key] = self._compile(probe, "")
+        name = str(attribute.get("name"))
+        return bool(self._validators[key].validate(etree.Element("probe", {name: value})))
 
     def enumeration(self, attributes: Iterable[etree._Element]) -> tuple[str, ...] | None:
         """Return the values the attribute patterns enumerate, or None if any is free-form."""
@@ -126,19 +133,17 @@ class Schema:
             elif kind == "start":
                 self._start.extend(_patterns(node))
 
-    def _validator(self, pattern: etree._Element, ns: str, key: tuple[str, ...]) -> etree.RelaxNG:
-        if key not in self._validators:
-            # Include the whole grammar (for its defines) and override its start with a
-            # copy of the one pattern: RelaxNG's own way to reuse a grammar piecewise.
-            grammar = etree.fromstring(f'<grammar xmlns="{RNG}" datatypeLibrary="{XSD}"/>')
-            include = etree.SubElement(grammar, f"{{{RNG}}}include", href=str(self.path))
-            start = etree.SubElement(include, f"{{{RNG}}}start")
-            body = copy.deepcopy(pattern)
-            body.set("ns", ns)
-            body.set("datatypeLibrary", _inherited(pattern, "datatypeLibrary") or XSD)
-            start.append(body)
-            self._validators[key] = etree.RelaxNG(grammar)
-        return self._validators[key]
+    def _compile(self, pattern: etree._Element, ns: str) -> etree.RelaxNG:
+        # Include the whole grammar (for its defines) and override its start with a copy
+        # of the one pattern: RelaxNG's own way to reuse a grammar piecewise.
+        grammar = etree.fromstring(f'<grammar xmlns="{RNG}" datatypeLibrary="{XSD}"/>')
+        include = etree.SubElement(grammar, f"{{{RNG}}}include", href=str(self.path))
+        start = etree.SubElement(include, f"{{{RNG}}}start")
+        body = copy.deepcopy(pattern)
+        body.set("ns", ns)  # what the pattern inherited where it stood
+        body.set("datatypeLibrary", _inherited(pattern, "datatypeLibrary") or XSD)
+        start.append(body)
+        return etree.RelaxNG(grammar)
 
     # -- walking ------------------------------------------------------------------------
 
