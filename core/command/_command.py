@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import TracebackType
 from typing import IO, Self
 
@@ -18,33 +18,19 @@ from corral.core._errors import CommandError, ErrorCode
 from corral.core.command import _runner
 from corral.core.command._args import ArgsMixin, coerce
 from corral.core.command._attrs import AttrsMixin
-from corral.core.command._child import Child
-from corral.core.command._dryrun import current_dry_run
 from corral.core.command._env import EnvMixin
 from corral.core.command._format import arg_log, command_string, write_text
+from corral.core.command._handshake import HandshakeMixin
 from corral.core.command._launch import SpawnFailure
-from corral.core.command._monitor import SpawnMonitor, SpawnRecord
-from corral.core.command._observe import fill_record, monitored
-from corral.core.command._result import (
-    CommandResult,
-    Outcome,
-    check_outcome,
-    decode,
-    synthetic_status,
-)
-from corral.core.command._rules import check_runnable
+from corral.core.command._lifecycle import ABORT_GRACE
+from corral.core.command._result import CommandResult, Outcome
 from corral.core.command._spec import PIPE, Spec
 from corral.core.command._stdio import StdioMixin
 
 __all__ = ["Command"]
 
-_Spawner = Callable[[], Outcome]
 
-ABORT_GRACE = 0.1
-"""Seconds abort() gives a child between SIGTERM and SIGKILL."""
-
-
-class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
+class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
     """A command to run: ``Command("dnsmasq", "--strict-order").add_env_pass_common().run()``.
 
     Args:
@@ -54,13 +40,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
     """
 
     def __init__(self, binary: str | bytes | os.PathLike[str], *args: object) -> None:
-        self._spec = Spec(argv=[])
-        self._child: Child | None = None
-        self._faked: Outcome | None = None
-        self._record: SpawnRecord | None = None
-        self._monitor: SpawnMonitor | None = None
-        self._output_fd: int | None = None
-        self._error_fd: int | None = None
+        self._init_lifecycle(Spec(argv=[]))
         value, problem = coerce(binary, "argument 0")
         if value is None:
             self._fail(str(problem))
@@ -83,12 +63,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
         return cls(items[0], *items[1:])
 
     def __repr__(self) -> str:
-        return f"<Command {command_string(self._spec.env, self._spec.display_argv, False)}>"
-
-    @property
-    def argv(self) -> list[str]:
-        """The argument vector as text, binary first, as given."""
-        return self._spec.display_argv
+        return f"<Command {self._quoted()}>"
 
     @property
     def pid(self) -> int | None:
@@ -196,9 +171,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
             self._report_reaped(outcome)
             return self._conclude(outcome, check)
         child = self._running("wait()")
-        for name in ("ready", "go"):  # a pending handshake is refused: the child exits 125
-            with contextlib.suppress(KeyError, OSError):
-                os.close(child.owned.pop(name))
+        self._refuse_pending_handshake(child.owned)
         limit = None if timeout is None else time.monotonic() + timeout
         try:
             _runner.drive(child, self._spec, limit)
@@ -224,48 +197,6 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
         with contextlib.suppress(Exception):
             self._release(child)
 
-    # --- handshake ------------------------------------------------------------------
-
-    def handshake_wait(self) -> None:
-        """Block until the child (started with require_handshake) is ready to exec.
-
-        Raises:
-            CommandError: No handshake is pending, or the child died before it.
-        """
-        fd = self._running("handshake_wait()").owned.pop("ready", None)
-        if fd is None:
-            raise CommandError("No handshake is pending.", code=ErrorCode.OPERATION_INVALID)
-        try:
-            answer = os.read(fd, 1)
-        finally:
-            os.close(fd)
-        if answer != b"1":
-            raise CommandError(
-                f"The child of ({self.to_string()}) exited before the handshake.",
-                code=ErrorCode.OPERATION_FAILED,
-                argv=self.argv,
-            )
-
-    def handshake_notify(self) -> None:
-        """Let the waiting child exec.
-
-        Raises:
-            CommandError: No handshake is pending, or the child is gone.
-        """
-        fd = self._running("handshake_notify()").owned.pop("go", None)
-        if fd is None:
-            raise CommandError("No handshake is pending.", code=ErrorCode.OPERATION_INVALID)
-        try:
-            os.write(fd, b"1")
-        except OSError as exc:
-            raise CommandError(
-                f"Cannot notify the child of ({self.to_string()}): {exc.strerror}.",
-                code=ErrorCode.OPERATION_FAILED,
-                argv=self.argv,
-            ) from exc
-        finally:
-            os.close(fd)
-
     # --- lifetime -------------------------------------------------------------------
 
     def close(self) -> None:
@@ -283,111 +214,3 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
         trace: TracebackType | None,
     ) -> None:
         self.close()
-
-    # --- internals --------------------------------------------------------------------
-
-    def _prepare(self, blocking: bool) -> None:
-        self.raise_if_invalid()
-        if self._child is not None:
-            raise CommandError(
-                f"The command ({self.to_string()}) is already running (pid "
-                f"{self._child.pid}); wait() or abort() it first.",
-                code=ErrorCode.OPERATION_INVALID,
-                argv=self.argv,
-            )
-        check_runnable(self._spec, blocking)
-
-    def _running(self, what: str) -> Child:
-        if self._child is None:
-            raise CommandError(
-                f"{what} needs a child started by run_async(), and none is running.",
-                code=ErrorCode.OPERATION_INVALID,
-                argv=self.argv,
-            )
-        return self._child
-
-    def _spawn(self, mode: str, real: _Spawner) -> Outcome:
-        dry = current_dry_run()
-        box: list[Outcome] = []
-
-        def spawn(record: SpawnRecord | None) -> None:
-            box.append(_runner.fake(self._spec, dry) if dry else self._or_failure(mode, real))
-            if record is None:
-                return
-            if mode == "async" and not dry:
-                record.pid = box[0].pid  # the rest is known once wait() or abort() reaps
-            else:
-                fill_record(record, box[0])
-
-        record, monitor = monitored(self._spec, mode, dry is not None, spawn)
-        if mode == "async":
-            self._record, self._monitor = record, monitor
-        return box[0]
-
-    def _or_failure(self, mode: str, real: _Spawner) -> Outcome:
-        if mode == "async":
-            return real()
-        try:
-            return real()
-        except SpawnFailure as exc:
-            return Outcome(synthetic_status(exc.exit_status), failure=str(exc))
-
-    def _report_reaped(self, outcome: Outcome) -> None:
-        record, monitor, self._record, self._monitor = self._record, self._monitor, None, None
-        if record is not None and monitor is not None:
-            if not record.dry_run:
-                fill_record(record, outcome)
-            monitor.reaped(record)
-
-    def _start(self) -> Child:
-        try:
-            child = _runner.start(self._spec)
-        finally:
-            self._close_parent_fds()
-        self._child = child
-        spec = self._spec
-        if spec.output_fd == PIPE:
-            self._output_fd = child.owned.pop("stdout")
-        if spec.error_fd == PIPE and not spec.error_to_output:
-            self._error_fd = child.owned.pop("stderr")
-        if spec.nonblocking:
-            for fd in (self._output_fd, self._error_fd):
-                if fd is not None:
-                    os.set_blocking(fd, False)
-        return child
-
-    def _release(self, child: Child) -> None:
-        """Forget a child: kill it if it still runs, close its fds, report the reaping."""
-        if not child.reaped:
-            child.terminate(ABORT_GRACE)
-        child.close_fds()
-        self._child = None
-        if self._monitor is not None:
-            self._report_reaped(_runner.outcome_of(child))
-        self._record = None
-
-    def _close_parent_fds(self) -> None:
-        for fd, close_parent in list(self._spec.pass_fds.items()):
-            if close_parent:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-                del self._spec.pass_fds[fd]
-
-    def _conclude(self, outcome: Outcome, check: bool) -> CommandResult:
-        spec = self._spec
-        raw = outcome.raw_status
-        signalled = os.WIFSIGNALED(raw)
-        out = (outcome.stdout or b"") if spec.output_buffer else None
-        err = (outcome.stderr or b"") if spec.error_buffer else None
-        result = CommandResult(
-            status=None if signalled else os.waitstatus_to_exitcode(raw),
-            signal=os.WTERMSIG(raw) if signalled else None,
-            raw_status=raw,
-            stdout=decode(out, spec.output_binary),
-            stderr=decode(err, spec.error_binary),
-            pid=outcome.pid,
-            duration=outcome.duration,
-        )
-        command = command_string(spec.env, spec.display_argv, False)
-        check_outcome(result, outcome, command, self.argv, check=check, raw=spec.raw_status)
-        return result

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 
 from corral.core._errors import CommandError, ErrorCode
+from corral.core.command._spec import Spec
 
-__all__ = ["CommandResult", "Outcome", "check_outcome", "decode", "synthetic_status"]
+__all__ = ["CommandResult", "Outcome", "check_outcome", "make_result", "synthetic_status"]
 
 STDERR_TAIL = 2000
 
@@ -64,6 +66,23 @@ def decode(data: bytes | None, binary: bool) -> str | bytes | None:
     return data.decode("utf-8", "surrogateescape")
 
 
+def make_result(spec: Spec, outcome: Outcome) -> CommandResult:
+    """Build the caller's result: decode what was captured ("" when nothing came)."""
+    raw = outcome.raw_status
+    signalled = os.WIFSIGNALED(raw)
+    out = (outcome.stdout or b"") if spec.output_buffer else None
+    err = (outcome.stderr or b"") if spec.error_buffer else None
+    return CommandResult(
+        status=None if signalled else os.waitstatus_to_exitcode(raw),
+        signal=os.WTERMSIG(raw) if signalled else None,
+        raw_status=raw,
+        stdout=decode(out, spec.output_binary),
+        stderr=decode(err, spec.error_binary),
+        pid=outcome.pid,
+        duration=outcome.duration,
+    )
+
+
 def _describe(raw_status: int) -> str:
     if os.WIFSIGNALED(raw_status):
         return f"fatal signal {os.WTERMSIG(raw_status)}"
@@ -80,8 +99,8 @@ def _tail(stderr: str | bytes | None) -> str | None:
 def check_outcome(
     result: CommandResult,
     outcome: Outcome,
-    command: str,
-    argv: list[str],
+    command: Callable[[], str],
+    argv: Callable[[], list[str]],
     *,
     check: bool,
     raw: bool,
@@ -91,8 +110,8 @@ def check_outcome(
     Args:
         result: The result built from ``outcome``.
         outcome: The raw facts (a spawn failure carries its own message).
-        command: The command's ``to_string()`` for the message.
-        argv: The argument vector for the error's detail.
+        command: Gives the command's ``to_string()`` for the message (only on failure).
+        argv: Gives the argument vector for the error's detail (only on failure).
         check: Whether a non-zero exit is an error.
         raw: Whether the caller asked for the raw status (signal deaths are then results).
 
@@ -108,9 +127,9 @@ def check_outcome(
     if outcome.failure is not None:
         message, code = outcome.failure, ErrorCode.SYSTEM_ERROR
     else:
-        message = f"Child process ({command}) unexpected {_describe(outcome.raw_status)}"
+        message = f"Child process ({command()}) unexpected {_describe(outcome.raw_status)}"
         message += f": {tail}" if tail else "."
         code = ErrorCode.INTERNAL_ERROR
     raise CommandError(
-        message, code=code, argv=argv, status=result.status, signal=result.signal, stderr=tail
+        message, code=code, argv=argv(), status=result.status, signal=result.signal, stderr=tail
     )
