@@ -8,6 +8,7 @@ run starts a fresh child and keeps the configuration (the input buffer included)
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from typing import IO, Self
 
 from corral.core._errors import CommandError, ErrorCode
 from corral.core.command import _runner
+from corral.core.command._aio import finish_in_thread
 from corral.core.command._args import ArgsMixin, coerce
 from corral.core.command._attrs import AttrsMixin
 from corral.core.command._env import EnvMixin
@@ -138,11 +140,14 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
         Raises:
             CommandError: A building mistake, a failed spawn, a refusing monitor.
         """
-        self._prepare(blocking=False)
+        return self._begin(blocking=False)
+
+    def _begin(self, blocking: bool) -> int:
+        self._prepare(blocking=blocking)
         self._faked = None
         outcome = self._spawn("async", self._start_child)
         if self._child is None:
-            self._faked = outcome
+            self._faked = outcome  # a dry run: wait() returns what the callback faked
             return 0
         return self._child.pid
 
@@ -196,6 +201,25 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
             child.terminate(ABORT_GRACE)
         with contextlib.suppress(Exception):
             self._release(child)
+
+    async def run_async_io(self, check: bool = True) -> CommandResult:
+        """asyncio: run like :meth:`run` without blocking the event loop.
+
+        The child starts at once; a worker thread (``asyncio.to_thread``) moves the
+        buffers and reaps it. Cancelling the awaiting task sends the child SIGTERM, then
+        SIGKILL after a short grace, before the cancellation propagates.
+
+        Args:
+            check: Raise for a non-zero exit status.
+
+        Raises:
+            CommandError: As for :meth:`run`.
+        """
+        pid = self._begin(blocking=True)
+        finish = functools.partial(self.wait, None, check)
+        if not pid:
+            return finish()  # a dry run: nothing to wait for
+        return await finish_in_thread(pid, finish, ABORT_GRACE)
 
     # --- lifetime -------------------------------------------------------------------
 

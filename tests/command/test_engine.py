@@ -7,6 +7,7 @@ for the file the command would have created.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -400,3 +401,52 @@ def test_monitor_sees_dry_runs_and_daemons(tmp_path: Path) -> None:
         ("run", True, None),
         ("daemon", True, "/"),
     ]
+
+
+# --- asyncio ---------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(10)
+def test_run_async_io_runs_children_concurrently() -> None:
+    async def main() -> list[CommandResult]:
+        cmds = [Command("sh", "-c", f"sleep 0.3; echo {n}").set_output_buffer() for n in range(4)]
+        return await asyncio.gather(*(cmd.run_async_io() for cmd in cmds))
+
+    started = time.monotonic()
+    results = asyncio.run(main())
+    assert [result.stdout for result in results] == ["0\n", "1\n", "2\n", "3\n"]
+    assert time.monotonic() - started < 1.0  # 4 x 0.3 s in parallel, not in series
+
+
+@pytest.mark.timeout(10)
+def test_run_async_io_errors_and_cancellation() -> None:
+    cmd = Command("sleep", "30")
+
+    async def main() -> None:
+        with pytest.raises(CommandError, match="unexpected exit status 3"):
+            await Command("sh", "-c", "exit 3").run_async_io()
+        task = asyncio.ensure_future(cmd.run_async_io())
+        await asyncio.sleep(0.1)
+        pid = cmd.pid
+        assert pid is not None
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # killed and reaped before the cancellation ended
+
+    asyncio.run(main())
+    assert cmd.pid is None
+
+
+def test_run_async_io_under_a_dry_run(tmp_path: Path) -> None:
+    marker = tmp_path / "spawned"
+
+    async def main() -> CommandResult:
+        with dry_run(lambda argv, env, data: (0, "faked", None)) as dr:
+            result = await Command("touch", marker).set_output_buffer().run_async_io()
+        assert dr.commands == [f"touch {marker}"]
+        return result
+
+    assert asyncio.run(main()).stdout == "faked"
+    assert not marker.exists()
