@@ -25,7 +25,6 @@ from corral.core.command._wrappers import helper_prefix, prlimit_prefix, setpriv
 __all__ = ["SpawnFailure", "launch", "resolve_binary"]
 
 PIPE_SIZE = 1024 * 1024
-Target = int | None
 
 
 class SpawnFailure(CommandError):

@@ -88,6 +88,12 @@ class Lifecycle(Builder):
         record, monitor = monitored(self._spec, mode, dry is not None, spawn)
         if mode == "async":
             self._record, self._monitor = record, monitor
+        if not box:
+            raise CommandError(
+                f"The spawn monitor {monitor!r} returned from observe() without spawning.",
+                code=ErrorCode.INTERNAL_ERROR,
+                argv=self.argv,
+            )
         return box[0]
 
     def _or_failure(self, mode: str, real: Spawner) -> Outcome:

@@ -450,3 +450,14 @@ def test_run_async_io_under_a_dry_run(tmp_path: Path) -> None:
 
     assert asyncio.run(main()).stdout == "faked"
     assert not marker.exists()
+
+
+def test_a_monitor_that_never_spawns_is_an_error(tmp_path: Path) -> None:
+    class Swallower(Recorder):
+        def observe(self, record: SpawnRecord, spawn: Callable[[], None]) -> None:
+            self.calls.append(("observe", record))  # forgets to call spawn()
+
+    marker = tmp_path / "spawned"
+    with monitor_spawns(Swallower()), pytest.raises(CommandError, match="without spawning"):
+        Command("touch", marker).run()
+    assert not marker.exists()
