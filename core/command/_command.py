@@ -96,7 +96,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
         Raises:
             CommandError: The first mistake made while building.
         """
-        self.raise_if_invalid()
+        self._raise_if_invalid()
         return command_string(self._spec.env, self._spec.display_argv, linebreaks)
 
     def write_arg_log(self, file: int | IO[str] | IO[bytes]) -> None:

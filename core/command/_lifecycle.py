@@ -52,7 +52,7 @@ class Lifecycle(Builder):
         return command_string(self._spec.env, self._spec.display_argv, False)
 
     def _prepare(self, blocking: bool) -> None:
-        self.raise_if_invalid()
+        self._raise_if_invalid()
         if self._child is not None:
             raise CommandError(
                 f"The command ({self._quoted()}) is already running (pid "

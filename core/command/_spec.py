@@ -2,7 +2,7 @@
 
 A :class:`Spec` is plain data: the builder mixins fill it, the launcher reads it. The
 builders never raise (libvirt's deferred errors): the first mistake is kept in
-:attr:`Spec.error` and :class:`Builder.raise_if_invalid` raises it when the command is
+:attr:`Spec.error` and :meth:`Builder._raise_if_invalid` raises it when the command is
 run or formatted.
 """
 
@@ -88,7 +88,7 @@ class Builder:
         if self._spec.error is None:
             self._spec.error = message
 
-    def raise_if_invalid(self) -> None:
+    def _raise_if_invalid(self) -> None:
         """Raise the first mistake made while building, if any.
 
         Raises:

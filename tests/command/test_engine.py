@@ -461,3 +461,31 @@ def test_a_monitor_that_never_spawns_is_an_error(tmp_path: Path) -> None:
     with monitor_spawns(Swallower()), pytest.raises(CommandError, match="without spawning"):
         Command("touch", marker).run()
     assert not marker.exists()
+
+
+CONTRACT_METHODS = """
+from_argv add_arg add_arg_pair add_arg_format add_arg_set add_arg_list add_env_pass_common
+add_env_pass add_env_pair add_env_string add_env_format add_env_pass_block_suid
+add_env_pass_allow_suid set_working_directory set_umask set_max_files set_max_processes
+set_max_memlock set_max_core_size set_uid set_gid clear_caps allow_cap set_selinux_label
+set_apparmor_profile daemonize set_pidfile set_pre_exec_hook set_timeout pass_fd set_input_fd
+set_output_fd set_error_fd output_fd error_fd set_nonblocking_fds set_input_buffer
+set_output_buffer set_error_buffer run run_async wait abort set_raw_status require_handshake
+handshake_wait handshake_notify to_string write_arg_log run_async_io
+""".split()
+
+
+def test_the_public_names() -> None:
+    import corral.core
+    import corral.core.command
+
+    assert sorted(corral.core.command.__all__) == sorted(
+        ["PIPE", "Command", "CommandResult", "DryRun", "SpawnMonitor", "SpawnRecord",
+         "dry_run", "monitor_spawns"]
+    )  # fmt: skip
+    assert set(corral.core.command.__all__) <= set(corral.core.__all__)
+    assert [name for name in CONTRACT_METHODS if not hasattr(Command, name)] == []
+    assert [field for field in CommandResult.__dataclass_fields__] == [
+        "status", "signal", "raw_status", "stdout", "stderr", "pid", "duration"
+    ]  # fmt: skip
+    assert PIPE == -1  # the same value as subprocess.PIPE and libvirt's -1
