@@ -26,7 +26,7 @@ class Targets:
     """What a case must meet; None means "not a target for this case"."""
 
     vs_peer: float | None = None  # corral / peer, at both memory sizes
-    vs_subprocess_2g: float | None = None  # corral / plain subprocess.run, at 2 GiB
+    vs_peer_2g: float | None = None  # corral / peer, at the largest ballast only
     growth: float | None = None  # corral at 2 GiB / corral at 10 MiB
     exception: str | None = None  # why no growth target applies
 
@@ -35,8 +35,8 @@ class Targets:
         parts = []
         if self.vs_peer is not None:
             parts.append(f"≤{self.vs_peer}×peer")
-        if self.vs_subprocess_2g is not None:
-            parts.append(f"≤{self.vs_subprocess_2g}×subp@2G")
+        if self.vs_peer_2g is not None:
+            parts.append(f"≤{self.vs_peer_2g}×peer@2G")
         if self.growth is not None:
             parts.append(f"2G/10M≤{self.growth}")
         if self.exception:
@@ -116,7 +116,7 @@ def spawn_cases(command_class: Any, context: Context) -> list[Case]:
         Case("caps", lambda: c(TRUE).clear_caps().run(),
              "run([true])", subprocess_true(), flat),
         Case("limits+caps", lambda: c(TRUE).set_max_files(1024).clear_caps().run(),
-             "run([true])", subprocess_true(), Targets(vs_subprocess_2g=3.0, growth=1.3)),
+             "run([true])", subprocess_true(), Targets(vs_peer_2g=3.0, growth=1.3)),
         Case("daemonize+pidfile",
              lambda: c(TRUE).daemonize().set_pidfile(context.next_pidfile()).run(),
              "run(start_new_session)", subprocess_true(start_new_session=True), flat),

@@ -35,14 +35,24 @@ def _cpu_model() -> str:
     return platform.machine()
 
 
+def _checkout() -> str:
+    """The commit of the work tree the benchmarks sit in, when it is a git checkout."""
+    if not (HERE.parent / ".git").exists():
+        return "not a checkout"
+    done = subprocess.run(["git", "-C", str(HERE.parent), "describe", "--always", "--dirty"],
+                          capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
 def header() -> str:
     """Where and with what the figures were measured."""
     return "\n".join([
         f"corral benchmarks, {time.strftime('%Y-%m-%d %H:%M')}",
         f"python {platform.python_version()} ({sys.executable}), "
         f"kernel {platform.release()}, {os.cpu_count()} CPUs: {_cpu_model()}",
-        f"corral {_version('corral')}, oslo.concurrency {_version('oslo.concurrency')}, "
-        f"euid {os.geteuid()}",
+        f"corral {_version('corral')} (checkout {_checkout()}), "
+        f"oslo.concurrency {_version('oslo.concurrency')}, euid {os.geteuid()}, "
+        f"load average {os.getloadavg()[0]:.2f}",
     ])
 
 

@@ -1,7 +1,9 @@
 """Spawn latency of corral's Command against subprocess and oslo.concurrency, at 10 MiB and 2 GiB.
 
 Run on its own with ``python bench/spawn.py`` (``--help`` for options) or through
-``bench/run.py``. Every ratio printed is between figures measured in this run.
+``bench/run.py``. Every ratio printed is between figures measured in this run: each
+ballast size lives in its own worker process (``bench/worker.py``) and the workers take
+turns in short batches, corral and its peer alternating inside each batch.
 """
 
 from __future__ import annotations
@@ -9,15 +11,22 @@ from __future__ import annotations
 import argparse
 import cProfile
 import dataclasses
+import json
 import pstats
+import statistics
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
-from cases import Case, Context, peer_cases, spawn_cases
+from cases import Case, Context, spawn_cases
 from table import ms, ratio, render
-from timing import GIB, MIB, Ballast, interleaved_medians, rss_mib
+from timing import GIB, MIB, Ballast
+from worker import load_command
 
 SIZES = (10 * MIB, 2 * GIB)
+WORKER = Path(__file__).resolve().parent / "worker.py"
+BATCHES = 12  # alternations between the ballast sizes per case
 
 
 @dataclasses.dataclass
@@ -27,76 +36,120 @@ class Row:
     case: Case
     corral: dict[int, float] = dataclasses.field(default_factory=dict)
     peer: dict[int, float] = dataclasses.field(default_factory=dict)
+    rounds: int = 0
     error: str | None = None
 
 
-def load_command() -> Any:
-    """Return ``corral.core.Command``, or None (with a note) when the engine is missing."""
-    try:
-        from corral.core import Command
-    except ImportError as exc:
-        print(f"note: corral.core.Command is not available ({exc}); peers only", file=sys.stderr)
-        return None
-    return Command
+class Worker:
+    """A ``bench/worker.py`` process holding one ballast size."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.process = subprocess.Popen([sys.executable, str(WORKER), str(size)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.hello = self._read()
+
+    def _read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {_size_name(self.size)} worker died")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def ask(self, **request: Any) -> dict[str, Any]:
+        """Send one request and return the answer."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        """Let the worker exit and reap it."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+        self.process.stdout.close()
 
 
 def _size_name(size: int) -> str:
     return f"{size // GIB} GiB" if size >= GIB else f"{size // MIB} MiB"
 
 
+Samples = dict[int, dict[str, list[float]]]  # ballast size -> "corral"/"peer"/... -> seconds
+
+
+def _sample(workers: list[Worker], budget: float, **request: Any) -> Samples:
+    """Warm up, then alternate batches between the workers; samples per size and key."""
+    warm = [worker.ask(rounds=2, **request) for worker in workers]
+    for answer in warm:
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+    per_round = sum(statistics.median(v) for answer in warm for v in answer.values())
+    rounds = max(7, min(300, int(budget / max(per_round, 1e-6))))
+    batch = max(1, -(-rounds // BATCHES))
+    samples: Samples = {w.size: {} for w in workers}
+    for start in range(0, rounds, batch):
+        for worker in workers if start // batch % 2 == 0 else workers[::-1]:
+            answer = worker.ask(rounds=min(batch, rounds - start), **request)
+            if "error" in answer:
+                raise RuntimeError(answer["error"])
+            for key, values in answer.items():
+                samples[worker.size].setdefault(key, []).extend(values)
+    return samples
+
+
 def measure(sizes: tuple[int, ...], budget: float) -> tuple[list[Row], dict[str, dict[int, float]]]:
-    """Time every case and every peer at every ballast size; smaller sizes first."""
-    command_class = load_command()
-    context, ballast = Context(), Ballast()
-    rows: list[Row] = []
-    peers: dict[str, dict[int, float]] = {}
+    """Time every case and every peer at every ballast size, the sizes side by side."""
+    workers = [Worker(size) for size in sizes]
+    context = Context()
     try:
-        for size in sorted(sizes):
-            ballast.grow_to(size)
-            print(f"-- ballast {_size_name(size)}, RSS {rss_mib():.0f} MiB", file=sys.stderr)
-            for case in spawn_cases(command_class, context) if command_class else []:
-                row = _row_for(rows, case)
-                _measure_case(row, size, budget)
-            for name, peer in peer_cases():
-                (median,), _ = interleaved_medians([peer], budget=budget / 2)
-                peers.setdefault(name, {})[size] = median
+        hello = workers[0].hello
+        for worker in workers:
+            print(f"-- worker {_size_name(worker.size)}: RSS {worker.hello['rss_mib']:.0f} MiB",
+                  file=sys.stderr)
+        if not hello["engine"]:
+            print(f"note: {hello['missing']}; peers only", file=sys.stderr)
+        cases = [c for c in spawn_cases(None, context) if c.name in hello["cases"]]
+        if cases:
+            # Settle the freshly started workers (caches, page faults); not reported.
+            _sample(workers, 0.5, case=cases[0].name)
+        rows = [_measure_case(Row(case), workers, budget) for case in cases]
+        peers = {name: _measure_peer(name, workers, budget) for name in hello["peers"]}
     finally:
         context.close()
+        for worker in workers:
+            worker.close()
     return rows, peers
 
 
-def _row_for(rows: list[Row], case: Case) -> Row:
-    for row in rows:
-        if row.case.name == case.name:
-            row.case = case  # fresh callables for this size
-            return row
-    rows.append(Row(case))
-    return rows[-1]
-
-
-def _measure_case(row: Row, size: int, budget: float) -> None:
-    if row.error:
-        return
+def _measure_case(row: Row, workers: list[Worker], budget: float) -> Row:
     try:
-        (corral, peer), reps = interleaved_medians([row.case.corral, row.case.peer], budget)
-    except Exception as exc:  # noqa: BLE001 - a broken option must not stop the others
-        row.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        samples = _sample(workers, budget, case=row.case.name)
+    except RuntimeError as exc:
+        row.error = str(exc)
         print(f"   {row.case.name}: ERROR {row.error}", file=sys.stderr)
-        return
-    row.corral[size], row.peer[size] = corral, peer
-    print(f"   {row.case.name}: {corral * 1e3:.3f} ms vs {peer * 1e3:.3f} ms "
-          f"({reps} rounds)", file=sys.stderr)
+        return row
+    for size, by_key in samples.items():
+        row.corral[size] = statistics.median(by_key["corral"])
+        row.peer[size] = statistics.median(by_key["peer"])
+    row.rounds = len(samples[workers[0].size]["corral"])
+    summary = ", ".join(f"{_size_name(size)} {row.corral[size] * 1e3:.3f} vs "
+                        f"{row.peer[size] * 1e3:.3f} ms" for size in samples)
+    print(f"   {row.case.name}: {summary} ({row.rounds} rounds)", file=sys.stderr)
+    return row
 
 
-def plain_subprocess(rows: list[Row], peers: dict[str, dict[int, float]]) -> dict[int, float]:
-    """Plain ``subprocess.run([true])``: the peer timed interleaved with corral's plain case."""
-    for row in rows:
-        if row.case.name == "plain" and row.peer:
-            return row.peer
-    return peers.get("subprocess.run([true])", {})
+def _measure_peer(name: str, workers: list[Worker], budget: float) -> dict[int, float]:
+    try:
+        samples = _sample(workers, budget / 2, peer=name)
+    except RuntimeError as exc:
+        print(f"   {name}: ERROR {exc}", file=sys.stderr)
+        return {}
+    return {size: statistics.median(by_key["samples"]) for size, by_key in samples.items()}
 
 
-def verdict(row: Row, plain_subprocess: dict[int, float], sizes: tuple[int, ...]) -> str:
+def verdict(row: Row, sizes: tuple[int, ...]) -> str:
     """PASS, FAIL (with the broken targets) or ERROR for one row."""
     if row.error or len(row.corral) < len(sizes):
         return "ERROR"
@@ -106,13 +159,11 @@ def verdict(row: Row, plain_subprocess: dict[int, float], sizes: tuple[int, ...]
         row.corral[size] > targets.vs_peer * row.peer[size] for size in sizes
     ):
         failed.append("×peer")
-    if targets.vs_subprocess_2g is not None and (
-        row.corral[large] > targets.vs_subprocess_2g * plain_subprocess[large]
-    ):
-        failed.append("×subp@2G")
+    if targets.vs_peer_2g is not None and row.corral[large] > targets.vs_peer_2g * row.peer[large]:
+        failed.append("×peer@2G")
     if targets.growth is not None and row.corral[large] > targets.growth * row.corral[small]:
         failed.append("2G/10M")
-    if targets.vs_peer is None and targets.vs_subprocess_2g is None and targets.growth is None:
+    if targets.vs_peer is None and targets.vs_peer_2g is None and targets.growth is None:
         return "info"
     return "FAIL " + ",".join(failed) if failed else "PASS"
 
@@ -120,7 +171,6 @@ def verdict(row: Row, plain_subprocess: dict[int, float], sizes: tuple[int, ...]
 def report(rows: list[Row], peers: dict[str, dict[int, float]], sizes: tuple[int, ...]) -> str:
     """The spawn table and the peer table, as text."""
     small, large = min(sizes), max(sizes)
-    plain = plain_subprocess(rows, peers)
     headers = ["option", f"ms @{_size_name(small)}", f"ms @{_size_name(large)}",
                f"×peer @{_size_name(small)}", f"×peer @{_size_name(large)}",
                f"{_size_name(large)}/{_size_name(small)}", "peer", "target", "result"]
@@ -128,7 +178,7 @@ def report(rows: list[Row], peers: dict[str, dict[int, float]], sizes: tuple[int
              ratio(row.corral.get(small), row.peer.get(small)),
              ratio(row.corral.get(large), row.peer.get(large)),
              ratio(row.corral.get(large), row.corral.get(small)),
-             row.case.peer_name, row.case.targets.describe(), verdict(row, plain, sizes)]
+             row.case.peer_name, row.case.targets.describe(), verdict(row, sizes)]
             for row in rows]
     peer_rows = [[name, ms(times.get(small)), ms(times.get(large)),
                   ratio(times.get(large), times.get(small))] for name, times in peers.items()]
@@ -145,7 +195,9 @@ def report(rows: list[Row], peers: dict[str, dict[int, float]], sizes: tuple[int
 
 def profile(case_name: str, size: int, calls: int = 200) -> None:
     """Print where corral's time goes for one case, at one ballast size."""
-    command_class = load_command()
+    command_class, missing = load_command()
+    if missing:
+        raise SystemExit(missing)
     context, ballast = Context(), Ballast()
     ballast.grow_to(size)
     try:
@@ -172,8 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = SIZES[:1] if args.small_only else SIZES
     rows, peers = measure(sizes, args.budget)
     print(report(rows, peers, sizes))
-    plain = plain_subprocess(rows, peers)
-    bad = [row for row in rows if verdict(row, plain, sizes).startswith(("FAIL", "ERROR"))]
+    bad = [row for row in rows if verdict(row, sizes).startswith(("FAIL", "ERROR"))]
     return 1 if args.strict and (bad or not rows) else 0
 
 

@@ -11,7 +11,6 @@ median is reported because a spawn now and then waits for the scheduler.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable, Sequence
 
@@ -58,33 +57,19 @@ def time_once(function: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def interleaved_medians(
-    functions: Sequence[Callable[[], object]],
-    budget: float = 1.5,
-    min_reps: int = 7,
-    max_reps: int = 300,
-    warmups: int = 2,
-) -> tuple[list[float], int]:
-    """Time every function in turn, round after round, and return their median seconds.
+def timed_rounds(functions: Sequence[Callable[[], object]], rounds: int) -> list[list[float]]:
+    """Time every function in turn, round after round, rotating who goes first.
 
     Args:
         functions: The contenders; each call is one measured operation.
-        budget: Seconds to spend in total, which sets the number of rounds.
-        min_reps: Fewest rounds, however slow the contenders.
-        max_reps: Most rounds, however fast.
-        warmups: Untimed rounds first (imports, caches); the last one sizes the budget.
+        rounds: How many times each is called.
 
     Returns:
-        The median duration of each function (same order) and the rounds run.
+        The durations in seconds, one list per function (same order).
     """
-    warmup = [0.0]
-    for _ in range(warmups):
-        warmup = [time_once(function) for function in functions]
-    reps = int(budget / max(sum(warmup), 1e-6))
-    reps = max(min_reps, min(max_reps, reps))
     samples: list[list[float]] = [[] for _ in functions]
-    for round_number in range(reps):
-        shift = round_number % len(functions)
+    for number in range(rounds):
+        shift = number % len(functions)
         for index in [*range(shift, len(functions)), *range(shift)]:
             samples[index].append(time_once(functions[index]))
-    return [statistics.median(values) for values in samples], reps
+    return samples
