@@ -15,9 +15,14 @@ __all__ = ["HandshakeMixin"]
 
 
 class HandshakeMixin(Lifecycle):
-    """handshake_wait / handshake_notify of :class:`~corral.core.Command`."""
+    """handshake_wait / handshake_notify of :class:`~corral.core.Command`.
 
-    def _handshake_fd(self, what: str, name: str) -> int:
+    Under a dry run both return at once: no child was started to hold back.
+    """
+
+    def _handshake_fd(self, what: str, name: str) -> int | None:
+        if self._faked is not None:
+            return None  # a dry run: there is no child to hold back
         fd = self._running(what).owned.pop(name, None)
         if fd is None:
             raise CommandError(
@@ -34,6 +39,8 @@ class HandshakeMixin(Lifecycle):
             CommandError: No handshake is pending, or the child died before it.
         """
         fd = self._handshake_fd("handshake_wait()", "ready")
+        if fd is None:
+            return
         try:
             answer = os.read(fd, 1)
         finally:
@@ -52,6 +59,8 @@ class HandshakeMixin(Lifecycle):
             CommandError: No handshake is pending, or the child is gone.
         """
         fd = self._handshake_fd("handshake_notify()", "go")
+        if fd is None:
+            return
         try:
             os.write(fd, b"1")
         except OSError as exc:

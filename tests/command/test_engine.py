@@ -322,6 +322,16 @@ def test_dry_run_is_per_thread(tmp_path: Path) -> None:
     assert marker.exists() and dr.commands == []
 
 
+def test_dry_run_handshake_has_nothing_to_wait_for() -> None:
+    with dry_run() as dr:
+        cmd = Command("qemu-like").require_handshake()
+        assert cmd.run_async() == 0
+        cmd.handshake_wait()
+        cmd.handshake_notify()
+        assert cmd.wait().status == 0
+    assert dr.commands == ["qemu-like"]
+
+
 def test_dry_run_still_raises_building_mistakes() -> None:
     with dry_run() as dr, pytest.raises(CommandError, match="NoneType"):
         Command("true").add_arg(None).run()
