@@ -168,6 +168,13 @@ def test_arguments_of_every_accepted_type(tmp_path: Path) -> None:
     assert text == "\udcff"  # not UTF-8: kept losslessly with surrogateescape
 
 
+def test_a_missing_working_directory_is_status_125(tmp_path: Path) -> None:
+    cmd = Command("true").set_working_directory(tmp_path / "missing")
+    assert (cmd.run(check=False).status, cmd.run(check=False).pid) == (125, None)
+    with pytest.raises(CommandError, match="Cannot change to working directory .*missing"):
+        cmd.run()
+
+
 def test_the_input_buffer_is_kept_across_runs() -> None:
     cmd = Command("cat").set_input_buffer(b"again\n").set_output_buffer()
     assert [cmd.run().stdout for _ in range(2)] == ["again\n", "again\n"]
