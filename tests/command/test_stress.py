@@ -7,6 +7,7 @@ deadlock fails the test instead of hanging the suite.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import hashlib
@@ -539,6 +540,52 @@ def test_abort_escalates_to_sigkill(tmp_path):
         cmd.abort()
     assert time.monotonic() - started < 10
     assert _reaped(pid)
+
+
+# --- asyncio -----------------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+def test_run_async_io_moves_big_buffers_without_blocking_the_loop():
+    data = random.Random(34).randbytes(32 << 20)
+
+    async def scenario() -> tuple[bytes, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.001)
+
+        beat = asyncio.create_task(ticker())
+        cmd = Command("cat").set_input_buffer(data).set_output_buffer(binary=True)
+        result = await cmd.run_async_io()
+        beat.cancel()
+        return result.stdout, ticks
+
+    out, ticks = asyncio.run(scenario())
+    assert _sha(out) == _sha(data)
+    assert ticks > 5, "the event loop stood still while the command ran"
+
+
+@pytest.mark.timeout(30)
+def test_cancelling_run_async_io_leaves_no_child_behind():
+    children = _children()
+
+    async def scenario() -> int:
+        cmd = Command("sleep", "30").set_output_buffer()
+        task = asyncio.create_task(cmd.run_async_io())
+        await asyncio.sleep(0.2)
+        pid = cmd.pid
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return pid
+
+    pid = asyncio.run(scenario())
+    assert pid is not None and _reaped(pid)
+    assert _children() == children
 
 
 # --- context manager ---------------------------------------------------------------
