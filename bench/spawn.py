@@ -102,7 +102,6 @@ def _sample(workers: list[Worker], budget: float, **request: Any) -> Samples:
 def measure(sizes: tuple[int, ...], budget: float) -> tuple[list[Row], dict[str, dict[int, float]]]:
     """Time every case and every peer at every ballast size, the sizes side by side."""
     workers = [Worker(size) for size in sizes]
-    context = Context()
     try:
         hello = workers[0].hello
         for worker in workers:
@@ -110,17 +109,25 @@ def measure(sizes: tuple[int, ...], budget: float) -> tuple[list[Row], dict[str,
                   file=sys.stderr)
         if not hello["engine"]:
             print(f"note: {hello['missing']}; peers only", file=sys.stderr)
-        cases = [c for c in spawn_cases(None, context) if c.name in hello["cases"]]
+        cases = [c for c in _case_list() if c.name in hello["cases"]]
         if cases:
             # Settle the freshly started workers (caches, page faults); not reported.
             _sample(workers, 0.5, case=cases[0].name)
         rows = [_measure_case(Row(case), workers, budget) for case in cases]
         peers = {name: _measure_peer(name, workers, budget) for name in hello["peers"]}
     finally:
-        context.close()
         for worker in workers:
             worker.close()
     return rows, peers
+
+
+def _case_list() -> list[Case]:
+    """The cases' names and targets; the workers run them, this process never does."""
+    context = Context()
+    try:
+        return spawn_cases(None, context)
+    finally:
+        context.close()
 
 
 def _measure_case(row: Row, workers: list[Worker], budget: float) -> Row:
