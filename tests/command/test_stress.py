@@ -183,7 +183,6 @@ def _expected_log(args: list[str], env: dict[str, str]) -> str:
 
 
 def _nasty_env() -> dict[str, str]:
-    # LC_ALL=C stops Python's locale coercion from adding LC_CTYPE to the child's env.
     env = {"LC_ALL": "C"}
     for index, value in enumerate(METACHARACTERS):
         env[f"NASTY_{index:02d}"] = value

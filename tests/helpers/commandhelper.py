@@ -3,7 +3,7 @@
 It writes ``commandhelper.log`` next to the path it was started as (``argv[0]``):
 
     ARG:<arg>        one line per argument after argv[0]
-    ENV:<name=value> the environment, sorted by name, ``LD_*`` skipped
+    ENV:<name=value> the environment as exec'd, sorted by name, ``LD_*`` skipped
     FD:<n>           every open descriptor, in ascending order
     DAEMON:yes|no    whether it runs in a session other than its parent's
     CWD:<dir>        the working directory
@@ -63,11 +63,20 @@ def _options(args):
     return readfds, close_stdin, check_daemon, exit_status
 
 
+def _exec_environment():
+    # The environment exactly as exec'd: Python itself adds LC_CTYPE to os.environ when the
+    # locale is C (PEP 538), which the engine never set. /proc/self/environ is untouched by it.
+    with open("/proc/self/environ", "rb") as source:
+        entries = [entry for entry in source.read().split(b"\0") if entry]
+    pairs = [os.fsdecode(entry).partition("=") for entry in entries]
+    return {name: value for name, _, value in pairs}
+
+
 def _report(args, check_daemon):
     lines = ["ARG:" + arg for arg in args]
     lines += [
         "ENV:%s=%s" % (name, value)
-        for name, value in sorted(os.environ.items())
+        for name, value in sorted(_exec_environment().items())
         if not name.startswith("LD_")
     ]
     lines += ["FD:%d" % fd for fd in _open_fds()]
