@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -107,9 +108,14 @@ def test_pip_installs_the_example_and_a_fresh_interpreter_runs_it(tmp_path: Path
     if not _can_build_wheels():
         pytest.skip("building the example needs setuptools>=70.1 or the 'wheel' package")
     target = tmp_path / "site"
+    # Build from a copy: an in-tree build leaves build/ and src/*.egg-info in the docs,
+    # and that egg-info would shadow the metadata the fast tests above lay out.
+    source = tmp_path / "example"
+    shutil.copytree(EXAMPLE, source,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-         "--no-build-isolation", "--target", str(target), str(EXAMPLE)],
+         "--no-build-isolation", "--target", str(target), str(source)],
         check=True, cwd=tmp_path, timeout=120,
     )
     script = (
@@ -130,3 +136,5 @@ def test_pip_installs_the_example_and_a_fresh_interpreter_runs_it(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == ["started b\n", "corral-example-plugin"]
     assert "before echo started b" in (tmp_path / "trace").read_text()
+    leftovers = [*EXAMPLE.glob("build"), *EXAMPLE.glob("src/*.egg-info")]
+    assert not leftovers, f"the build wrote into the source tree: {leftovers}"
