@@ -32,6 +32,20 @@ def test_a_run_is_recorded_with_env_names_but_no_values(make_host, tmp_path: Pat
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
 
 
+def test_an_error_text_that_quotes_the_environment_is_masked(make_host, tmp_path: Path) -> None:
+    # The engine's timeout message renders the command with its environment
+    # ("Child process (TOKEN='it is hunter2' sleep 5) timed out ..."): the log must not.
+    log = tmp_path / "audit.log"
+    host = make_host(f'plugins = ["audit"]\naudit_log_file = "{log}"\n')
+    command = Command("sleep", "5").add_env_pair("TOKEN", "it's hunter2").set_timeout(0.05)
+    with host.monitored(), pytest.raises(CommandError) as caught:
+        command.add_env_pair("OTHER", "hunter3").run()
+    assert "hunter2" in str(caught.value)  # else this test no longer tests anything
+    [record] = records(log)
+    assert "hunter2" not in log.read_text() and "hunter3" not in log.read_text()
+    assert "TOKEN=*** OTHER=*** sleep 5" in record["error"]
+
+
 def test_the_default_log_lives_in_the_state_directory(make_host, tmp_path: Path) -> None:
     host = make_host('plugins = ["audit"]\n')
     with host.monitored():
