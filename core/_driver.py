@@ -26,6 +26,7 @@ from typing import Any, ClassVar, TypeVar
 import pluggy
 from corral.core._config import Config
 from corral.core._errors import CorralError, ErrorCode, ErrorDomain, NoSupportError
+from corral.core._plugin_monitor import call_hook
 from corral.core.hookspecs import LifecycleEvent
 
 __all__ = ["Driver", "DriverContext", "HostPaths", "operation"]
@@ -111,10 +112,14 @@ class DriverContext:
     privileged: bool = False
 
     def emit(self, object_type: str, name: str, event: str, detail: str = "") -> None:
-        """Announce a lifecycle event (``network``, ``default``, ``started``) to every plugin."""
-        self.plugins.hook.corral_lifecycle_event(
-            event=LifecycleEvent(object_type=object_type, name=name, event=event, detail=detail)
-        )
+        """Announce a lifecycle event (``network``, ``default``, ``started``) to every plugin.
+
+        Raises:
+            CorralError: Domain plugin, naming the plugin whose hookimpl failed.
+        """
+        event_ = LifecycleEvent(object_type=object_type, name=name, event=event, detail=detail)
+        call_hook(self.plugins, "corral_lifecycle_event",
+                  lambda: self.plugins.hook.corral_lifecycle_event(event=event_))
 
 
 def operation(function: _F) -> _F:

@@ -20,7 +20,7 @@ import pluggy
 from corral.core._config import Config, ConfigKey, load_config
 from corral.core._driver import Driver, DriverContext, HostPaths
 from corral.core._errors import ErrorDomain, NoSupportError
-from corral.core._plugin_monitor import PluginSpawnMonitor
+from corral.core._plugin_monitor import PluginSpawnMonitor, call_hook
 from corral.core._plugins import config_keys, load_plugins
 from corral.core._registry import DRIVER_GROUP, Registry, wrap_failure
 from corral.core.command import monitor_spawns
@@ -97,8 +97,9 @@ class Host:
             raise wrap_failure(exc, f"The {info.describe()} failed to initialize",
                                ErrorDomain.REGISTRY, driver=name) from exc
         self.drivers[name] = driver
-        self.plugins.hook.corral_driver_registered.call_historic(
-            kwargs={"name": name, "driver": driver})
+        call_hook(self.plugins, "corral_driver_registered",
+                  lambda: self.plugins.hook.corral_driver_registered.call_historic(
+                      kwargs={"name": name, "driver": driver}))
         return driver
 
     def start_drivers(self, names: Iterable[str]) -> None:

@@ -7,7 +7,9 @@ every request) and every ``run``/``run_async`` of every driver passes through th
 
 A plugin bug must never be mistaken for a command failure, so an exception a hookimpl
 raises (not the spawn itself) becomes a :class:`~corral.core.CorralError` of domain
-``plugin`` naming the hook; what the spawn raised passes through untouched.
+``plugin`` naming the hook and, when the traceback shows it, the plugin; what the spawn
+raised passes through untouched. :func:`call_hook` gives the drivers' lifecycle events
+and registrations the same treatment.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     # Only for annotations: importing the engine here could cycle through corral.core.
     from corral.core.command import SpawnRecord
 
-__all__ = ["PluginSpawnMonitor"]
+__all__ = ["PluginSpawnMonitor", "call_hook"]
 
 
 class PluginSpawnMonitor:
@@ -61,7 +63,7 @@ class PluginSpawnMonitor:
         except Exception as exc:
             if raised and exc is raised[0]:
                 raise  # the spawn's own error passes through untouched
-            raise _plugin_failure("corral_spawn", exc) from exc
+            raise _plugin_failure(self.plugins, "corral_spawn", exc) from exc
         if raised:
             # A wrapper swallowed the spawn's error: the caller must still see it.
             raise raised[0]
@@ -71,18 +73,43 @@ class PluginSpawnMonitor:
         self._call("corral_spawn_reaped", lambda: self.plugins.hook.corral_spawn_reaped(
             spawn=record))
 
-    @staticmethod
-    def _call(hook: str, call: Callable[[], Any]) -> Any:
-        try:
-            return call()
-        except CorralError:
-            raise
-        except Exception as exc:
-            raise _plugin_failure(hook, exc) from exc
+    def _call(self, hook: str, call: Callable[[], Any]) -> Any:
+        return call_hook(self.plugins, hook, call)
 
 
-def _plugin_failure(hook: str, exc: Exception) -> CorralError:
+def call_hook(plugins: pluggy.PluginManager, hook: str, call: Callable[[], Any]) -> Any:
+    """Return ``call()``, which calls ``hook``; a hookimpl's exception becomes a plugin error.
+
+    Raises:
+        CorralError: Domain plugin, naming the hook and the plugin (a CorralError a
+            hookimpl raised passes through as it is).
+    """
+    try:
+        return call()
+    except CorralError:
+        raise
+    except Exception as exc:
+        raise _plugin_failure(plugins, hook, exc) from exc
+
+
+def _plugin_failure(plugins: pluggy.PluginManager, hook: str, exc: Exception) -> CorralError:
+    culprit = _culprit(plugins, hook, exc)
+    what = f"The {hook} hookimpl of the plugin '{culprit}'" if culprit else \
+        f"A plugin's {hook} hookimpl"
     return CorralError(
-        f"A plugin's {hook} hookimpl failed with {type(exc).__name__}: {exc}",
-        domain=ErrorDomain.PLUGIN, code=ErrorCode.INTERNAL_ERROR, hook=hook,
+        f"{what} failed with {type(exc).__name__}: {exc}",
+        domain=ErrorDomain.PLUGIN, code=ErrorCode.INTERNAL_ERROR, hook=hook, plugin=culprit,
     )
+
+
+def _culprit(plugins: pluggy.PluginManager, hook: str, exc: BaseException) -> str | None:
+    """Return the plugin whose hookimpl of ``hook`` is on ``exc``'s traceback, innermost."""
+    caller = getattr(plugins.hook, hook, None)
+    impls = caller.get_hookimpls() if caller is not None else []
+    # A bound method exposes its function's code object, which the frame runs.
+    owners = {getattr(impl.function, "__code__", None): impl.plugin_name for impl in impls}
+    found, frame = None, exc.__traceback__
+    while frame is not None:
+        found = owners.get(frame.tb_frame.f_code, found)
+        frame = frame.tb_next
+    return found

@@ -186,3 +186,31 @@ def test_host_call_runs_an_operation_of_a_running_driver(tmp_path: Path) -> None
         host.call("counter", "counter-list")
     host.start_driver("counter")
     assert host.call("counter", "counter-add", a=1, b=41) == 42
+
+
+class BrokenObserver:
+    @hookimpl
+    def corral_lifecycle_event(self, event: LifecycleEvent) -> None:
+        raise ValueError(f"cannot log {event.name}")
+
+
+class BrokenRegistrar:
+    @hookimpl
+    def corral_driver_registered(self, name: str, driver: object) -> None:
+        raise KeyError(name)
+
+
+def test_a_plugin_failing_on_an_event_or_a_registration_is_named(tmp_path: Path) -> None:
+    host = make_host(tmp_path, counter=Counter)
+    host.plugins.register(BrokenObserver(), name="observer")
+    with pytest.raises(CorralError) as caught:
+        host.start_driver("counter")  # initialize() emits "started"
+    assert str(caught.value).endswith(
+        "failed to initialize: The corral_lifecycle_event hookimpl of the plugin 'observer' "
+        "failed with ValueError: cannot log c1")
+    assert caught.value.domain == ErrorDomain.PLUGIN
+    host.plugins.unregister(name="observer")
+    host.plugins.register(BrokenRegistrar(), name="registrar")
+    with pytest.raises(CorralError, match="corral_driver_registered hookimpl of the plugin "
+                                          "'registrar' failed with KeyError: 'counter'"):
+        host.start_driver("counter")

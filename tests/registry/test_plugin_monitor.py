@@ -107,8 +107,9 @@ def test_a_plugin_bug_is_a_plugin_error_and_nothing_spawns() -> None:
         buggy = monitor_with(Around([], fail_before=True))
         buggy.observe(record("x"), lambda: spawned.append(True))
     assert caught.value.domain == ErrorDomain.PLUGIN
-    assert str(caught.value) == ("A plugin's corral_spawn hookimpl failed with KeyError: "
-                                 "'plugin bug'")
+    assert str(caught.value) == ("The corral_spawn hookimpl of the plugin 'p0' failed with "
+                                 "KeyError: 'plugin bug'")
+    assert caught.value.detail["plugin"] == "p0"
     assert isinstance(caught.value.__cause__, KeyError) and spawned == []
 
 
@@ -124,3 +125,16 @@ def test_reaped_reaches_the_observers() -> None:
     rec.pid = 4242
     monitor_with(Reaper()).reaped(rec)
     assert seen == [4242]
+
+
+def test_a_failing_check_names_the_plugin_among_several() -> None:
+    class Broken:
+        @hookimpl
+        def corral_spawn_check(self, spawn: SpawnRecord) -> str | None:
+            return str(1 // 0)
+
+    with pytest.raises(CorralError) as caught:
+        monitor_with(Veto("rm"), Broken(), Veto("dd")).check(record("true"))
+    assert str(caught.value) == ("The corral_spawn_check hookimpl of the plugin 'p1' failed "
+                                 "with ZeroDivisionError: integer division or modulo by zero")
+    assert caught.value.domain == ErrorDomain.PLUGIN
