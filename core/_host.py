@@ -19,7 +19,7 @@ from typing import Any
 import pluggy
 from corral.core._config import Config, ConfigKey, load_config
 from corral.core._driver import Driver, DriverContext, HostPaths
-from corral.core._errors import ErrorDomain, NoSupportError
+from corral.core._errors import CorralError, ErrorCode, ErrorDomain, NoSupportError
 from corral.core._plugin_monitor import PluginSpawnMonitor, call_hook
 from corral.core._plugins import config_keys, load_plugins
 from corral.core._registry import DRIVER_GROUP, Registry, wrap_failure
@@ -82,8 +82,14 @@ class Host:
 
         Raises:
             NoSupportError: If no driver has that name (the message lists the known ones).
-            CorralError: If it fails to initialize, naming the entry point and the cause.
+            CorralError: If it fails to initialize, naming the entry point and the cause;
+                OPERATION_INVALID if it runs already (a second instance would leak the
+                first, which would never be shut down).
         """
+        if name in self.drivers:
+            raise CorralError(f"The driver '{name}' is already running.",
+                              domain=ErrorDomain.REGISTRY, code=ErrorCode.OPERATION_INVALID,
+                              driver=name)
         driver_class = self.registry.driver_class(name)
         context = DriverContext(name, self.paths, self.plugins,
                                 logging.getLogger(f"corral.drivers.{name}"),

@@ -188,6 +188,15 @@ def test_host_call_runs_an_operation_of_a_running_driver(tmp_path: Path) -> None
     assert host.call("counter", "counter-add", a=1, b=41) == 42
 
 
+def test_starting_a_running_driver_again_is_refused(tmp_path: Path) -> None:
+    host = make_host(tmp_path, counter=Counter)
+    first = host.start_driver("counter")
+    with pytest.raises(CorralError, match="The driver 'counter' is already running.") as caught:
+        host.start_driver("counter")
+    assert caught.value.code == ErrorCode.OPERATION_INVALID
+    assert host.drivers == {"counter": first}  # the first one is still the one shut down
+
+
 class BrokenObserver:
     @hookimpl
     def corral_lifecycle_event(self, event: LifecycleEvent) -> None:
