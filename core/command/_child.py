@@ -33,6 +33,7 @@ class Child:
         raw_status: The wait status once reaped.
         owned: Pipe ends the engine created and keeps (closed by :meth:`close_fds`).
         pump: The buffer I/O state, when run() moves buffers for this child.
+        report: Why corral's exec helper failed (read once the child is reaped), or None.
     """
 
     def __init__(self, popen: subprocess.Popen[bytes], group: bool, started: float) -> None:
@@ -45,6 +46,7 @@ class Child:
         self.ended: float | None = None
         self.owned: dict[str, int] = {}
         self.pump: Pump | None = None
+        self.report: str | None = None
         self._pidfd: int | None = None
 
     @property
@@ -62,7 +64,23 @@ class Child:
         self.ended = time.monotonic()
         self.popen.returncode = os.waitstatus_to_exitcode(raw_status)
         self._close_pidfd()
+        self._read_report()
         return raw_status
+
+    def _read_report(self) -> None:
+        # Every writer is gone now (the helper exited, its daemon exec'd or died, and the
+        # pipe is close-on-exec), so one non-blocking read gets the whole sentence or EOF.
+        fd = self.owned.pop("report", None)
+        if fd is None:
+            return
+        try:
+            os.set_blocking(fd, False)
+            data = os.read(fd, 4096)
+        except OSError:
+            data = b""
+        finally:
+            os.close(fd)
+        self.report = data.decode("utf-8", "replace").strip() or None
 
     def reap(self) -> int:
         """Wait for the child to exit and return its wait status."""

@@ -1,14 +1,19 @@
 """corral's exec helper: daemonize, pidfile and handshake steps, then exec the real command.
 
-Run as ``python -I -S _exec_helper.py [--handshake READY GO] [--daemon] [--pidfile PATH]
--- PROGRAM ARGV0 [ARG...]``. It is a small fresh process, so forking it is cheap, and the
-big parent never forks. Standard library only; nothing of corral is imported.
+Run as ``python -I -S _exec_helper.py [--report FD] [--handshake READY GO] [--daemon]
+[--pidfile PATH] -- PROGRAM ARGV0 [ARG...]``. It is a small fresh process, so forking it
+is cheap, and the big parent never forks. Standard library only; nothing of corral is
+imported.
 
 Exit statuses follow libvirt: 125 when a step failed before exec (EXIT_CANCELED),
 126 when PROGRAM cannot be executed, 127 when it does not exist. With ``--daemon`` the
 intermediate process exits 0 once the daemon has written and locked its pidfile and
 exec'd; if the daemon fails first, the intermediate exits the same way it did (status
 or signal), so the parent sees the daemon's failure.
+
+Why a step failed is written as one sentence on the ``--report`` pipe (close-on-exec here,
+so an exec'd program never holds it): the child's stderr is often ``/dev/null``, and the
+parent puts the sentence into its CommandError.
 """
 
 from __future__ import annotations
@@ -31,13 +36,18 @@ EXIT_CANCELED = 125
 EXIT_CANNOT_INVOKE = 126
 EXIT_ENOENT = 127
 
+REPORT_FD = [-1]
+"""The parent's report pipe (``--report``), or -1 to report on stderr instead."""
+
 
 def fail(message: str, status: int = EXIT_CANCELED) -> NoReturn:
-    """Report ``message`` on stderr and exit with ``status`` without cleanup."""
+    """Report ``message`` to the parent and exit with ``status`` without cleanup."""
+    report = REPORT_FD[0]
+    text = message if report >= 0 else f"corral exec helper: {message}"
     try:
-        os.write(2, f"corral exec helper: {message}\n".encode(errors="surrogateescape"))
+        os.write(report if report >= 0 else 2, f"{text}\n".encode(errors="surrogateescape"))
     except OSError:
-        pass  # stderr may be closed; the status still tells the parent
+        pass  # the reader may be gone or stderr closed; the status still tells the parent
     os._exit(status)
 
 
@@ -75,10 +85,12 @@ def handshake(ready_fd: int, go_fd: int) -> None:
     try:
         os.write(ready_fd, b"1")
         answer = os.read(go_fd, 1)
+    except BrokenPipeError:
+        answer = b""  # the parent closed its ends unread: it quit, as EOF would say
     except OSError as exc:
-        fail(f"handshake with the parent failed: {exc.strerror}")
+        fail(f"The handshake with the parent failed: {exc.strerror}.")
     if answer != b"1":
-        fail("the parent quit during the handshake")
+        fail("The parent quit during the handshake, so the command was not executed.")
     os.close(ready_fd)
     os.close(go_fd)
 
@@ -90,7 +102,7 @@ def acquire_pidfile(path: str) -> int:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
     except OSError as exc:
-        fail(f"cannot write pidfile {path}: {exc.strerror}")
+        fail(f"Cannot write pidfile {path}: {exc.strerror}.")
     os.set_inheritable(fd, True)  # held across exec: the lock lives as long as the daemon
     return fd
 
@@ -98,7 +110,13 @@ def acquire_pidfile(path: str) -> int:
 def _open_locked(path: str) -> int:
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            fail(f"Pidfile {path} is locked by process {holder}: is the daemon already running?")
         try:
             if os.fstat(fd).st_ino == os.stat(path).st_ino:
                 return fd  # still the file at that path, not one unlinked meanwhile
@@ -107,25 +125,25 @@ def _open_locked(path: str) -> int:
         os.close(fd)
 
 
-def execute(program: str, argv: list[str], report_fd: int | None = None) -> NoReturn:
-    """Exec ``program``; on failure report it (on ``report_fd`` too) and exit 126/127."""
+def execute(program: str, argv: list[str], ready_fd: int | None = None) -> NoReturn:
+    """Exec ``program``; on failure say so (``X`` on ``ready_fd`` too) and exit 126/127."""
     for number in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(number, signal.SIG_DFL)  # Python ignores these; exec keeps ignores
     try:
         os.execve(program, argv, original_environ())  # noqa: S606 - an exec, never a shell
     except OSError as exc:
         status = EXIT_ENOENT if exc.errno == errno.ENOENT else EXIT_CANNOT_INVOKE
-        if report_fd is not None:
-            os.write(report_fd, b"X")
-        fail(f"cannot execute binary {program}: {exc.strerror}", status)
+        if ready_fd is not None:
+            os.write(ready_fd, b"X")
+        fail(f"Cannot execute binary {program}: {exc.strerror}.", status)
 
 
-def daemon_child(report_fd: int, pidfile: str | None, program: str, argv: list[str]) -> NoReturn:
-    """The daemon: take the pidfile, say so, exec (the report pipe closes on exec)."""
+def daemon_child(ready_fd: int, pidfile: str | None, program: str, argv: list[str]) -> NoReturn:
+    """The daemon: take the pidfile, say so, exec (the ready pipe closes on exec)."""
     if pidfile is not None:
         acquire_pidfile(pidfile)
-    os.write(report_fd, b"R")
-    execute(program, argv, report_fd)
+    os.write(ready_fd, b"R")
+    execute(program, argv, ready_fd)
 
 
 def daemonize(pidfile: str | None, program: str, argv: list[str]) -> NoReturn:
@@ -138,10 +156,10 @@ def daemonize(pidfile: str | None, program: str, argv: list[str]) -> NoReturn:
         os.close(read_end)
         daemon_child(write_end, pidfile, program, argv)
     os.close(write_end)
-    report = b""
+    said = b""
     while chunk := os.read(read_end, 64):
-        report += chunk
-    if report == b"R":
+        said += chunk
+    if said == b"R":
         os._exit(0)  # exec'd: the pipe closed with nothing but "ready" in it
     _, wait_status = os.waitpid(pid, 0)
     exit_like(wait_status)
@@ -152,7 +170,8 @@ def parse(args: list[str]) -> tuple[dict[str, list[str]], list[str]]:
     options: dict[str, list[str]] = {}
     index = 0
     while args[index] != "--":
-        name, width = args[index], {"--handshake": 2, "--pidfile": 1}.get(args[index], 0)
+        widths = {"--handshake": 2, "--pidfile": 1, "--report": 1}
+        name, width = args[index], widths.get(args[index], 0)
         options[name] = args[index + 1 : index + 1 + width]
         index += 1 + width
     return options, args[index + 1 :]
@@ -165,6 +184,9 @@ def main() -> NoReturn:
         program, argv = command[0], command[1:]
     except (IndexError, ValueError):
         fail("usage: _exec_helper.py [options] -- PROGRAM ARGV0 [ARG...]")
+    if "--report" in options:
+        REPORT_FD[0] = int(options["--report"][0])
+        os.set_inheritable(REPORT_FD[0], False)  # the exec'd command must not hold it
     if "--handshake" in options:
         ready, go = (int(fd) for fd in options["--handshake"])
         handshake(ready, go)

@@ -20,7 +20,12 @@ from collections.abc import Callable
 from corral.core._errors import CommandError, ErrorCode
 from corral.core.command._child import Child
 from corral.core.command._spec import PIPE, Spec, display
-from corral.core.command._wrappers import helper_prefix, prlimit_prefix, setpriv_prefix
+from corral.core.command._wrappers import (
+    helper_prefix,
+    needs_helper,
+    prlimit_prefix,
+    setpriv_prefix,
+)
 
 __all__ = ["SpawnFailure", "launch", "resolve_binary"]
 
@@ -128,13 +133,14 @@ def _exec_chain(spec: Spec, binary: str | bytes, pipes: _Pipes) -> Chain:
     if wrappers:
         argv = [*wrappers, binary, *argv[1:]]
         binary = wrappers[0]
+    if not needs_helper(spec):
+        return binary, argv, ()
     handshake: tuple[int, int] | None = None
     if spec.handshake:
         handshake = (pipes.make("ready", child_reads=False), pipes.make("go", child_reads=True))
-    helper = helper_prefix(spec, handshake)
-    if helper:
-        return helper[0], [*helper, binary, *argv], handshake or ()
-    return binary, argv, ()
+    report = pipes.make("report", child_reads=False)  # why the helper failed, if it does
+    helper = helper_prefix(spec, handshake, report)
+    return helper[0], [*helper, binary, *argv], (*(handshake or ()), report)
 
 
 def _hook_caller(hook: Callable[[], object]) -> Callable[[], None]:

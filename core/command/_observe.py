@@ -45,6 +45,8 @@ def fill_record(record: SpawnRecord, outcome: Outcome) -> None:
             if record.signal is None
             else (f"fatal signal {record.signal}")
         )
+        if outcome.report is not None:
+            record.error += f": {outcome.report}"
 
 
 def monitored(

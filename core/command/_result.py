@@ -52,6 +52,7 @@ class Outcome:
     pid: int | None = None
     duration: float = 0.0
     failure: str | None = None  # why no child ran (spawn failure), in words
+    report: str | None = None  # why corral's exec helper exited before exec, in words
 
 
 def synthetic_status(code: int) -> int:
@@ -123,7 +124,8 @@ def check_outcome(
         return
     if not signalled and (result.status == 0 or not check):
         return
-    tail = _tail(result.stderr)
+    # The helper's own reason beats the child's stderr: it is why nothing was executed.
+    tail = outcome.report or _tail(result.stderr)
     if outcome.failure is not None:
         message, code = outcome.failure, ErrorCode.SYSTEM_ERROR
     else:
@@ -131,5 +133,10 @@ def check_outcome(
         message += f": {tail}" if tail else "."
         code = ErrorCode.INTERNAL_ERROR
     raise CommandError(
-        message, code=code, argv=argv(), status=result.status, signal=result.signal, stderr=tail
+        message,
+        code=code,
+        argv=argv(),
+        status=result.status,
+        signal=result.signal,
+        stderr=_tail(result.stderr),
     )

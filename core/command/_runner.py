@@ -103,6 +103,7 @@ def outcome_of(child: Child) -> Outcome:
         stderr=None if pump is None else pump.stderr,
         pid=child.pid,
         duration=child.duration,
+        report=child.report,
     )
 
 

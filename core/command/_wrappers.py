@@ -18,7 +18,7 @@ from corral.core._errors import CommandError, ErrorCode
 from corral.core.command._caps import cap_name
 from corral.core.command._spec import Spec
 
-__all__ = ["HELPER", "helper_prefix", "prlimit_prefix", "setpriv_prefix"]
+__all__ = ["HELPER", "helper_prefix", "needs_helper", "prlimit_prefix", "setpriv_prefix"]
 
 HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_exec_helper.py")
 _TOOL_DIRS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin")
@@ -93,20 +93,26 @@ def setpriv_prefix(spec: Spec) -> list[str]:
     return [_tool("setpriv", "uid/gid, capabilities or security labels"), *options, "--"]
 
 
-def helper_prefix(spec: Spec, handshake: tuple[int, int] | None) -> list[str]:
+def needs_helper(spec: Spec) -> bool:
+    """True when the command runs through corral's exec helper."""
+    return spec.handshake or spec.daemonize or spec.pidfile is not None
+
+
+def helper_prefix(spec: Spec, handshake: tuple[int, int] | None, report: int) -> list[str]:
     """Return the exec-helper invocation for daemonize/pidfile/handshake, or nothing.
 
     Args:
         spec: The command.
         handshake: The child's ends (ready-writer, go-reader) of the handshake pipes.
+        report: The child's end of the pipe on which the helper says why it failed.
     """
-    options: list[str] = []
+    options: list[str] = ["--report", str(report)]
     if handshake is not None:
         options += ["--handshake", str(handshake[0]), str(handshake[1])]
     if spec.daemonize:
         options.append("--daemon")
     if spec.pidfile is not None:
         options += ["--pidfile", spec.pidfile]
-    if not options:
+    if not needs_helper(spec):
         return []
     return [sys.executable, "-I", "-S", HELPER, *options, "--"]

@@ -1,0 +1,89 @@
+"""Regression tests for the engine review: each one pins a defect found and fixed.
+
+Real processes and real files throughout; daemons are killed by the test that starts them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from corral.core import Command, CommandError
+
+
+def _kill_pidfile_owner(pidfile: Path) -> None:
+    text = pidfile.read_text().strip() if pidfile.exists() else ""
+    if text:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(text), signal.SIGKILL)
+
+
+def test_a_daemon_whose_pidfile_directory_is_missing_says_why(tmp_path: Path) -> None:
+    pidfile = tmp_path / "missing" / "d.pid"
+    with pytest.raises(CommandError, match="unexpected exit status 125") as caught:
+        Command("sleep", "30").daemonize().set_pidfile(pidfile).run()
+    message = str(caught.value)
+    assert f"Cannot write pidfile {pidfile}" in message
+    assert "No such file or directory" in message
+    assert caught.value.status == 125
+    result = Command("sleep", "30").daemonize().set_pidfile(pidfile).run(check=False)
+    assert result.status == 125
+
+
+def test_a_daemon_whose_pidfile_is_held_names_the_holder(tmp_path: Path) -> None:
+    pidfile = tmp_path / "d.pid"
+    Command("sleep", "30").daemonize().set_pidfile(pidfile).run()
+    try:
+        first = pidfile.read_text().strip()
+        with pytest.raises(CommandError, match=f"locked by process {first}") as caught:
+            Command("sleep", "30").daemonize().set_pidfile(pidfile).run()
+        assert caught.value.status == 125
+        assert pidfile.read_text().strip() == first  # the loser did not touch it
+    finally:
+        _kill_pidfile_owner(pidfile)
+
+
+def test_a_daemon_that_cannot_exec_says_why(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-program"
+    with pytest.raises(CommandError, match="unexpected exit status 127: Cannot execute") as caught:
+        Command(missing).daemonize().run()
+    assert "No such file or directory" in str(caught.value)
+    assert caught.value.status == 127
+
+
+def test_the_report_pipe_is_not_inherited_by_the_daemon(tmp_path: Path) -> None:
+    pidfile = tmp_path / "d.pid"
+    Command("sleep", "30").daemonize().set_pidfile(pidfile).run()
+    try:
+        pid = int(pidfile.read_text())
+        fds = sorted(int(fd) for fd in os.listdir(f"/proc/{pid}/fd"))
+        assert fds == [0, 1, 2, 3]  # stdio and the pidfile lock, nothing else
+        probe = os.open(pidfile, os.O_RDWR)
+        try:
+            with pytest.raises(OSError):  # still locked by the daemon
+                fcntl.lockf(probe, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
+        finally:
+            os.close(probe)
+    finally:
+        _kill_pidfile_owner(pidfile)
+
+
+def test_a_refused_handshake_says_the_parent_quit() -> None:
+    cmd = Command("true").require_handshake()
+    cmd.run_async()
+    with pytest.raises(CommandError, match="parent quit during the handshake") as caught:
+        cmd.wait()
+    assert caught.value.status == 125
+
+
+def test_a_handshake_child_that_cannot_exec_says_why(tmp_path: Path) -> None:
+    cmd = Command(tmp_path / "absent").require_handshake()
+    cmd.run_async()
+    cmd.handshake_wait()
+    cmd.handshake_notify()
+    with pytest.raises(CommandError, match="exit status 127: Cannot execute binary"):
+        cmd.wait()
