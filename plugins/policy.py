@@ -106,12 +106,16 @@ class RuleSet:
 
 
 def _binary_candidates(binary: str) -> list[str]:
-    """The names a binary rule is checked against: as given, found on PATH, symlinks resolved."""
-    candidates = [binary]
+    """The names a binary rule is checked against: found on PATH, then symlinks resolved.
+
+    A path is normalised first (the engine executes its absolute form): checked as given,
+    ``/usr/sbin/../../bin/rm`` would pass ``allow binary /usr/sbin/*``. A bare name no
+    PATH entry holds is checked as it is (it cannot run anyway).
+    """
     found = binary if "/" in binary else shutil.which(binary)
-    if found:
-        candidates += [os.path.abspath(found), os.path.realpath(found)]
-    return candidates
+    if not found:
+        return [binary]
+    return [os.path.abspath(found), os.path.realpath(found)]
 
 
 def parse_rules(text: str, file: str = "<string>") -> RuleSet:

@@ -45,6 +45,14 @@ def test_a_path_rule_matches_a_bare_name_through_path_and_symlinks() -> None:
     assert rules.check(["false"]) is None
 
 
+def test_a_path_is_judged_by_what_it_resolves_to() -> None:
+    rules = parse_rules("default deny\nallow binary /usr/sbin/*\nallow binary ip\n", "r")
+    assert rules.check(["/usr/sbin/../../bin/rm", "-rf", "/x"]) is not None  # not in /usr/sbin
+    assert rules.check(["/usr/sbin/./iptables"]) is None
+    assert rules.check(["./ip"]) is None  # a file name rule still sees the name
+    assert rules.check(["no-such-binary-anywhere"]) is not None
+
+
 def test_globs_and_regexes_match_whole_words() -> None:
     rules = parse_rules("deny arg --conf*\ndeny arg 're:-[a-z]\\d+'\n", "r")
     assert rules.check(["x", "--config=1"]) is not None
