@@ -122,8 +122,8 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
             CommandError: A building mistake, a failed spawn or exit (with check), death
                 by a signal (unless set_raw_status), a timeout, a refusing monitor.
         """
-        self._prepare(blocking=True)
-        outcome = self._spawn("run", self._run_child)
+        with self._claimed(blocking=True):
+            outcome = self._spawn("run", self._run_child)
         return self._conclude(outcome, check)
 
     def _run_child(self) -> Outcome:
@@ -143,9 +143,9 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
         return self._begin(blocking=False)
 
     def _begin(self, blocking: bool) -> int:
-        self._prepare(blocking=blocking)
-        self._faked = None
-        outcome = self._spawn("async", self._start_child)
+        with self._claimed(blocking=blocking):
+            self._faked = None
+            outcome = self._spawn("async", self._start_child)
         if self._child is None:
             self._faked = outcome  # a dry run: wait() returns what the callback faked
             return 0

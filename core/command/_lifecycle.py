@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 from corral.core._errors import CommandError, ErrorCode
 from corral.core.command import _runner
@@ -42,6 +43,8 @@ class Lifecycle(Builder):
         self._monitor: SpawnMonitor | None = None
         self._output_fd: int | None = None
         self._error_fd: int | None = None
+        self._starting = False  # a run()/run_async() is between its checks and its end
+        self._start_lock = threading.Lock()
 
     @property
     def argv(self) -> list[str]:
@@ -51,12 +54,24 @@ class Lifecycle(Builder):
     def _quoted(self) -> str:
         return command_string(self._spec.env, self._spec.display_argv, False)
 
+    @contextlib.contextmanager
+    def _claimed(self, blocking: bool) -> Iterator[None]:
+        """Check the command may start now and hold it against a second, concurrent start."""
+        with self._start_lock:  # the check and the claim as one step (two threads, one run)
+            self._prepare(blocking)
+            self._starting = True
+        try:
+            yield
+        finally:
+            self._starting = False
+
     def _prepare(self, blocking: bool) -> None:
         self._raise_if_invalid()
-        if self._child is not None:
+        if self._child is not None or self._starting:
+            pid = "" if self._child is None else f" (pid {self._child.pid})"
             raise CommandError(
-                f"The command ({self._quoted()}) is already running (pid "
-                f"{self._child.pid}); wait() or abort() it first.",
+                f"The command ({self._quoted()}) is already running{pid}; "
+                "wait() or abort() it first.",
                 code=ErrorCode.OPERATION_INVALID,
                 argv=self.argv,
             )

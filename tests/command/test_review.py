@@ -9,10 +9,19 @@ import contextlib
 import fcntl
 import os
 import signal
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from corral.core import Command, CommandError
+from corral.core import (
+    Command,
+    CommandError,
+    CommandResult,
+    ErrorCode,
+    SpawnRecord,
+    monitor_spawns,
+)
 
 
 def _kill_pidfile_owner(pidfile: Path) -> None:
@@ -87,3 +96,46 @@ def test_a_handshake_child_that_cannot_exec_says_why(tmp_path: Path) -> None:
     cmd.handshake_notify()
     with pytest.raises(CommandError, match="exit status 127: Cannot execute binary"):
         cmd.wait()
+
+
+class _HoldingMonitor:
+    """A spawn monitor whose check() holds the first run until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.checking = threading.Event()
+        self.release = threading.Event()
+
+    def check(self, record: SpawnRecord) -> str | None:
+        self.checking.set()
+        self.release.wait(10)
+        return None
+
+    def observe(self, record: SpawnRecord, spawn: Callable[[], None]) -> None:
+        spawn()
+
+    def reaped(self, record: SpawnRecord) -> None:
+        """Nothing to do."""
+
+
+def test_a_second_run_while_the_first_is_starting_is_refused() -> None:
+    cmd = Command("true")
+    monitor = _HoldingMonitor()
+    results: list[CommandResult] = []
+
+    def first() -> None:
+        with monitor_spawns(monitor):
+            results.append(cmd.run())
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        assert monitor.checking.wait(10)  # the first run is past its checks, not spawned yet
+        for again in (cmd.run, cmd.run_async):
+            with pytest.raises(CommandError, match="already running") as caught:
+                again()
+            assert caught.value.code == ErrorCode.OPERATION_INVALID
+    finally:
+        monitor.release.set()
+        thread.join(10)
+    assert [result.status for result in results] == [0]
+    assert cmd.run().status == 0  # free again once the first run ended
