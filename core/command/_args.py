@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from typing import Self
 
-from corral.core.command._spec import Arg, Builder, type_name
+from corral.core.command._spec import Arg, Builder, has_nul, type_name
 
 __all__ = ["ArgsMixin", "coerce"]
 
@@ -36,7 +36,7 @@ def coerce(value: object, what: str) -> tuple[Arg, None] | tuple[None, str]:
         converted = os.fspath(value)
     else:
         return None, f"{what} has type {type_name(value)}; {_EXPECTED}"
-    if ("\0" if isinstance(converted, str) else b"\0") in converted:  # type: ignore[operator]
+    if has_nul(converted):
         return None, f"{what} contains a NUL byte, which execve cannot pass"
     return converted, None
 

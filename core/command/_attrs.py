@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Self
 
 from corral.core.command._caps import parse_cap
-from corral.core.command._spec import Builder, is_count, type_name
+from corral.core.command._spec import Builder, has_nul, is_count, type_name
 
 __all__ = ["AttrsMixin"]
 
@@ -30,10 +30,12 @@ class AttrsMixin(Builder):
             This command, so calls chain.
         """
         value: object = path  # validated at run time: callers may pass anything
-        if isinstance(value, str | bytes | os.PathLike):
-            self._spec.cwd = os.fspath(value)
-        else:
+        if not isinstance(value, str | bytes | os.PathLike):
             self._fail(f"working directory has type {type_name(value)}; expected a path")
+        elif has_nul(os.fspath(value)):
+            self._fail(f"working directory {value!r} contains a NUL byte")
+        else:
+            self._spec.cwd = os.fspath(value)
         return self
 
     def set_umask(self, mask: int) -> Self:
@@ -213,10 +215,12 @@ class AttrsMixin(Builder):
         Returns:
             This command, so calls chain.
         """
-        if isinstance(path, str | os.PathLike) and os.fspath(path):
-            self._spec.pidfile = os.path.abspath(os.fspath(path))
-        else:
+        if not (isinstance(path, str | os.PathLike) and os.fspath(path)):
             self._fail(f"pidfile {path!r} is not a path")
+        elif has_nul(os.fspath(path)):
+            self._fail(f"pidfile {path!r} contains a NUL byte")
+        else:
+            self._spec.pidfile = os.path.abspath(os.fspath(path))
         return self
 
     def set_pre_exec_hook(self, hook: Callable[[], object]) -> Self:

@@ -45,8 +45,11 @@ class EnvMixin(Builder):
             self._fail(f"environment name {name!r} is not a non-empty str without '='")
             return
         text = _text(value)
-        if text is None or "\0" in text:
+        if text is None:
             self._fail(f"environment variable {name} has a bad value of type {type_name(value)}")
+            return
+        if "\0" in text:
+            self._fail(f"environment variable {name} contains a NUL byte, which execve cannot pass")
             return
         env[name] = text
 

@@ -15,7 +15,7 @@ from typing import Final
 
 from corral.core._errors import CommandError, ErrorCode
 
-__all__ = ["PIPE", "Builder", "Spec", "display", "is_count", "type_name"]
+__all__ = ["PIPE", "Builder", "Spec", "display", "has_nul", "is_count", "type_name"]
 
 PIPE: Final = -1
 """Ask for a pipe whose parent end the caller gets back (same value as subprocess.PIPE)."""
@@ -100,6 +100,11 @@ class Builder:
                 code=ErrorCode.INVALID_ARG,
                 argv=self._spec.display_argv,
             )
+
+
+def has_nul(value: str | bytes) -> bool:
+    """True when ``value`` holds a NUL byte, which no system call can take."""
+    return ("\0" if isinstance(value, str) else b"\0") in value  # type: ignore[operator]
 
 
 def type_name(value: object) -> str:

@@ -139,3 +139,25 @@ def test_a_second_run_while_the_first_is_starting_is_refused() -> None:
         thread.join(10)
     assert [result.status for result in results] == [0]
     assert cmd.run().status == 0  # free again once the first run ended
+
+
+@pytest.mark.parametrize(
+    ("build", "words"),
+    [
+        (lambda c: c.add_env_pair("A", "x\0y"), "environment variable A contains a NUL byte"),
+        (lambda c: c.add_env_string("B=x\0y"), "environment variable B contains a NUL byte"),
+        (lambda c: c.set_working_directory("/tmp\0x"), "working directory '/tmp\\\\x00x'"),
+        (lambda c: c.set_working_directory(b"/tmp\0x"), "contains a NUL byte"),
+        (lambda c: c.daemonize().set_pidfile("/tmp/a\0b"), "pidfile '/tmp/a\\\\x00b'"),
+    ],
+)
+def test_a_nul_byte_is_a_deferred_error_that_names_it(
+    tmp_path: Path, build: Callable[[Command], Command], words: str
+) -> None:
+    marker = tmp_path / "ran"
+    cmd = build(Command("touch", marker))  # building never raises
+    with pytest.raises(CommandError, match=words) as caught:
+        cmd.run()
+    assert caught.value.code == ErrorCode.INVALID_ARG
+    assert "NUL byte" in str(caught.value)
+    assert not marker.exists()
