@@ -8,14 +8,34 @@ deferred error naming its position in argv (the binary is argument 0).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from typing import Self
 
 from corral.core.command._spec import Arg, Builder, has_nul, type_name
 
-__all__ = ["ArgsMixin", "coerce"]
+__all__ = ["ArgsMixin", "coerce", "printf"]
 
 _EXPECTED = "expected str, bytes, int or os.PathLike"
+
+# A C conversion with a length modifier (``%lld``, ``%zu``, ``%-8hhx``), or ``%%``.
+_C_LENGTH = re.compile(
+    r"%%|(%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d*))?)"  # flags, width, precision
+    r"(?:hh|ll|[hlLqjzt])(?=[diouxXeEfFgGcs])"  # the modifier, then the conversion
+)
+
+
+def printf(fmt: str, values: tuple[object, ...]) -> str:
+    """Format like C's printf: Python's ``%`` after dropping C length modifiers.
+
+    ``%lld`` or ``%zu`` (as libvirt's callers write them) mean nothing to Python's ``%``,
+    which would refuse them; the value's own size needs no modifier here.
+
+    Raises:
+        TypeError: The values do not fit the format.
+        ValueError: The format is malformed.
+    """
+    return _C_LENGTH.sub(lambda match: match.group(1) or match.group(0), fmt) % values
 
 
 def coerce(value: object, what: str) -> tuple[Arg, None] | tuple[None, str]:
@@ -96,7 +116,7 @@ class ArgsMixin(Builder):
             This command, so calls chain.
         """
         try:
-            self._append(fmt % values)
+            self._append(printf(fmt, values))
         except (TypeError, ValueError) as exc:
             self._fail(f"add_arg_format({fmt!r}) failed: {exc}")
         return self

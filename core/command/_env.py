@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Self
 
+from corral.core.command._args import printf
 from corral.core.command._spec import Builder, type_name
 
 __all__ = ["COMMON_PASSED", "EnvMixin", "running_setuid"]
@@ -99,7 +100,7 @@ class EnvMixin(Builder):
             This command, so calls chain.
         """
         try:
-            string = fmt % values
+            string = printf(fmt, values)
         except (TypeError, ValueError) as exc:
             self._explicit_env()
             self._fail(f"add_env_format({fmt!r}) failed: {exc}")

@@ -161,3 +161,14 @@ def test_a_nul_byte_is_a_deferred_error_that_names_it(
     assert caught.value.code == ErrorCode.INVALID_ARG
     assert "NUL byte" in str(caught.value)
     assert not marker.exists()
+
+
+def test_add_arg_format_takes_c_length_modifiers() -> None:
+    # libvirt's own example: virCommandAddArgFormat(cmd, "%lld", alarmTime).
+    cmd = Command("echo").add_arg_format("%lld", 1234567890123).add_arg_format("%zu-%hhx", 7, 255)
+    cmd.add_arg_format("%%lld%s", "!").add_env_format("N=%llu", 5).set_output_buffer()
+    assert cmd.argv == ["echo", "1234567890123", "7-ff", "%lld!"]
+    assert cmd.run().stdout == "1234567890123 7-ff %lld!\n"
+    assert cmd.to_string().startswith("N=5 echo")
+    with pytest.raises(CommandError, match="add_arg_format"):
+        Command("echo").add_arg_format("%lld").run()  # a missing value is still a mistake
