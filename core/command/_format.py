@@ -1,7 +1,9 @@
 """Turning a command into text: to_string and write_arg_log (virCommandToString*).
 
-``to_string`` is quoted for pasting into a POSIX shell (``shlex.quote``): the environment
-first (only when it is explicit), then the binary as given, then the arguments. With
+``to_string`` is quoted for pasting into a POSIX shell exactly as libvirt's
+virBufferEscapeShell does it: a word is single-quoted only when it holds a shell
+metacharacter, and a ``'`` inside becomes ``'\\''``. The environment comes first (only
+when it is explicit), then the binary as given, then the arguments. With
 linebreaks it reproduces libvirt's layout: every environment entry, the binary and each
 option group on a line of its own, each line but the last ending in `` \\``.
 """
@@ -9,11 +11,23 @@ option group on a line of its own, each line but the last ending in `` \\``.
 from __future__ import annotations
 
 import os
-import shlex
+import re
 from collections.abc import Mapping, Sequence
 from typing import IO, cast
 
-__all__ = ["arg_log", "command_string"]
+__all__ = ["arg_log", "command_string", "shell_quote"]
+
+# virBufferEscapeShell's metacharacters: a word with none of them is left bare.
+_SHELL_SPECIAL = re.compile("[\r\t\n !\"#$&'()*;<>?\\[\\\\\\]^`{|}~]")
+
+
+def shell_quote(word: str) -> str:
+    """Quote ``word`` for /bin/sh the way libvirt does (``it's`` -> ``'it'\\''s'``)."""
+    if not word:
+        return "''"
+    if not _SHELL_SPECIAL.search(word):
+        return word
+    return "'" + word.replace("'", "'\\''") + "'"
 
 
 def _breaks_before(args: Sequence[str], index: int) -> bool:
@@ -43,11 +57,11 @@ def command_string(env: Mapping[str, str] | None, argv: Sequence[str], linebreak
         linebreaks: Use libvirt's one-option-group-per-line layout.
     """
     newline = " \\\n" if linebreaks else " "
-    parts = [f"{name}={shlex.quote(value)}{newline}" for name, value in (env or {}).items()]
-    parts.append(shlex.quote(argv[0]))
+    parts = [f"{name}={shell_quote(value)}{newline}" for name, value in (env or {}).items()]
+    parts.append(shell_quote(argv[0]))
     for index in range(1, len(argv)):
         parts.append(newline if linebreaks and _breaks_before(argv, index) else " ")
-        parts.append(shlex.quote(argv[index]))
+        parts.append(shell_quote(argv[index]))
     return "".join(parts)
 
 

@@ -172,3 +172,17 @@ def test_add_arg_format_takes_c_length_modifiers() -> None:
     assert cmd.to_string().startswith("N=5 echo")
     with pytest.raises(CommandError, match="add_arg_format"):
         Command("echo").add_arg_format("%lld").run()  # a missing value is still a mistake
+
+
+def test_to_string_quotes_exactly_like_libvirt() -> None:
+    # virBufferEscapeShell: bare unless a metacharacter is present; ' becomes '\''.
+    words = ["it's", "", "a b", "$(id)", "é", "--x=1:2,3/4@5%", "\\", "a\nb"]
+    cmd = Command("printf", "%s\\0", *words).add_env_pair("Q", "'x'")
+    expected = (
+        "Q=''\\''x'\\''' printf '%s\\0' 'it'\\''s' '' 'a b' '$(id)' é --x=1:2,3/4@5% '\\' 'a\nb'"
+    )
+    assert cmd.to_string() == expected
+    # Pasting it into a real shell runs the same argv.
+    pasted = Command("sh", "-c", cmd.to_string()).set_output_buffer().run().stdout
+    assert isinstance(pasted, str)
+    assert pasted.split("\0")[:-1] == words
