@@ -49,6 +49,25 @@ def fill_record(record: SpawnRecord, outcome: Outcome) -> None:
             record.error += f": {outcome.report}"
 
 
+def _record_failure(record: SpawnRecord, exc: Exception) -> None:
+    """Fill ``record`` from a failed spawn without the error's text.
+
+    The text of a CommandError quotes the command line with its environment values,
+    which a record must never carry: keep the facts (code, pid, status, signal) only.
+    """
+    if not isinstance(exc, CommandError):
+        record.error = record.error or f"{type(exc).__name__} raised while spawning"
+        return
+    pid = exc.detail.get("pid")
+    record.pid = record.pid if pid is None else int(pid)
+    record.status = record.status if exc.status is None else exc.status
+    record.signal = record.signal if exc.signal is None else exc.signal
+    summary = exc.code.name.lower().replace("_", " ")
+    if exc.signal is not None:
+        summary += f", killed by signal {exc.signal}"
+    record.error = record.error or summary
+
+
 def monitored(
     spec: Spec, mode: str, dry: bool, spawn: Callable[[SpawnRecord | None], None]
 ) -> tuple[SpawnRecord | None, SpawnMonitor | None]:
@@ -86,7 +105,7 @@ def monitored(
         try:
             spawn(record)
         except Exception as exc:
-            record.error = record.error or str(exc)
+            _record_failure(record, exc)
             raise
 
     monitor.observe(record, observed)

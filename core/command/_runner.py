@@ -84,6 +84,7 @@ def _expired(child: Child, spec: Spec, limit: float | None) -> None:
             argv=argv,
             status=None,
             signal=signal,
+            pid=child.pid,
         )
     raise CommandError(
         f"Child process ({command}) is still running after the wait timed out.",
@@ -91,6 +92,7 @@ def _expired(child: Child, spec: Spec, limit: float | None) -> None:
         argv=argv,
         status=None,
         signal=None,
+        pid=child.pid,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -506,3 +507,16 @@ def test_the_public_names() -> None:
         "status", "signal", "raw_status", "stdout", "stderr", "pid", "duration"
     ]  # fmt: skip
     assert PIPE == -1  # the same value as subprocess.PIPE and libvirt's -1
+
+
+def test_monitor_record_of_a_timeout_has_the_facts_but_no_env_values() -> None:
+    monitor = Recorder()
+    with monitor_spawns(monitor), pytest.raises(CommandError) as caught:
+        Command("sleep", "30").add_env_pair("TOKEN", "s3cr3t").set_timeout(0.2).run()
+    assert caught.value.code == ErrorCode.OPERATION_TIMEOUT
+    record = monitor.calls[1][1]
+    assert record.env_names == ("TOKEN",)
+    assert record.pid is not None and record.pid > 0
+    assert record.signal == signal.SIGTERM and record.status is None
+    assert record.error == "operation timeout, killed by signal 15"
+    assert "s3cr3t" not in repr(record)
