@@ -48,11 +48,31 @@ class PluginContext:
 
 
 def config_keys(registry: Registry) -> tuple[ConfigKey, ...]:
-    """Return the core's settings plus those every found plugin declares."""
-    keys = list(CORE_CONFIG_KEYS)
+    """Return the core's settings plus those every found plugin declares.
+
+    Raises:
+        CorralError: If two owners (the core or plugins) declare the same setting name:
+            one would silently take the other's value.
+    """
+    owners = {key.name: "corral itself" for key in CORE_CONFIG_KEYS}
+    keys = {key.name: key for key in CORE_CONFIG_KEYS}
     for name in registry.names(PLUGIN_GROUP):
-        keys.extend(getattr(registry.load(PLUGIN_GROUP, name), "config_keys", ()))
-    return tuple(keys)
+        for key in getattr(registry.load(PLUGIN_GROUP, name), "config_keys", ()):
+            if keys.get(key.name) is key:
+                continue  # one plugin object offered under two entry-point names
+            if key.name in owners:
+                raise CorralError(
+                    f"The plugin '{name}' declares the corrald.conf setting '{key.name}', "
+                    f"which {owners[key.name]} already declares; a plugin's settings need "
+                    f"names of their own (for example '{name}_{key.name}').",
+                    domain=ErrorDomain.PLUGIN,
+                    code=ErrorCode.CONFIG_UNSUPPORTED,
+                    plugin=name,
+                    key=key.name,
+                )
+            owners[key.name] = f"the plugin '{name}'"
+            keys[key.name] = key
+    return tuple(keys.values())
 
 
 def new_plugin_manager() -> pluggy.PluginManager:

@@ -11,13 +11,12 @@ ISO 8601) and ``kind``:
 - ``denied``: the spawn fields plus ``reason``, when a plugin refused the command;
 - ``lifecycle``: ``object_type``, ``name``, ``event``, ``detail``.
 
-Environment *values* are never written, only names: they hold passwords. The engine's
-error text may render the command shell-style with its environment (``NAME='value' argv``,
-as a timeout's message does), so every ``NAME=value`` of the command's environment is
-masked in ``error`` before the record is written. The file is
-opened in append mode (0600) for each record and closed again, so every record is on disk
-when the spawn returns and log rotation needs no signal. A write failure is logged and
-never breaks the spawn it describes.
+Environment *values* are never written, only names: they hold passwords. The engine
+guarantees it: a :class:`~corral.core.SpawnRecord` carries names only, and its ``error`` is a
+summary of the failure's facts, never the error text (which quotes the command line with
+its environment). The file is opened in append mode (0600) for each record and closed
+again, so every record is on disk when the spawn returns and log rotation needs no signal.
+A write failure is logged and never breaks the spawn it describes.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ import dataclasses
 import datetime
 import json
 import os
-import re
 import threading
 from collections.abc import Generator
 from pathlib import Path
@@ -109,27 +107,9 @@ class AuditPlugin:
             os.close(fd)
 
 
-# One word as shlex.quote writes it: bare safe characters, '...' runs and the "'" that
-# joins two runs around a single quote.
-_QUOTED_WORD = r"""(?:'[^']*'|"'"|[^\s'"])*"""
-
 
 def _spawn_fields(spawn: SpawnRecord) -> dict[str, Any]:
     fields = {name: getattr(spawn, name, None) for name in _SPAWN_FIELDS}
     fields["argv"] = list(spawn.argv)
     fields["env_names"] = None if spawn.env_names is None else list(spawn.env_names)
-    if isinstance(fields["error"], str):
-        fields["error"] = _mask_env_values(fields["error"], spawn.env_names or ())
     return fields
-
-
-def _mask_env_values(text: str, names: tuple[str, ...] | list[str]) -> str:
-    """Return ``text`` with the value of every ``NAME=value`` of ``names`` replaced by ``***``.
-
-    Args:
-        text: Free text from the engine (an error message) that may quote the command.
-        names: The command's environment names.
-    """
-    for name in names:
-        text = re.sub(rf"(?<![\w=]){re.escape(name)}={_QUOTED_WORD}", f"{name}=***", text)
-    return text

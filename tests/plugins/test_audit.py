@@ -32,7 +32,9 @@ def test_a_run_is_recorded_with_env_names_but_no_values(make_host, tmp_path: Pat
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
 
 
-def test_an_error_text_that_quotes_the_environment_is_masked(make_host, tmp_path: Path) -> None:
+def test_a_timeout_whose_error_text_quotes_the_environment_logs_no_values(
+    make_host, tmp_path: Path
+) -> None:
     # The engine's timeout message renders the command with its environment
     # ("Child process (TOKEN='it is hunter2' sleep 5) timed out ..."): the log must not.
     log = tmp_path / "audit.log"
@@ -43,7 +45,8 @@ def test_an_error_text_that_quotes_the_environment_is_masked(make_host, tmp_path
     assert "hunter2" in str(caught.value)  # else this test no longer tests anything
     [record] = records(log)
     assert "hunter2" not in log.read_text() and "hunter3" not in log.read_text()
-    assert "TOKEN=*** OTHER=*** sleep 5" in record["error"]
+    assert record["env_names"] == ["OTHER", "TOKEN"]
+    assert record["error"].startswith("operation timeout") and record["pid"] > 0
 
 
 def test_the_default_log_lives_in_the_state_directory(make_host, tmp_path: Path) -> None:

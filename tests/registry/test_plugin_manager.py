@@ -130,3 +130,29 @@ def test_the_daemon_adds_its_own_settings(tmp_path: Path) -> None:
     assert host.config["max_clients"] == 7
     with pytest.raises(ConfigError, match="unknown setting 'max_clients'"):
         Host.open(Registry.for_test(), PATHS, path, privileged=False)
+
+
+class Grabby:
+    """Declares a setting named like the core's own plugin list."""
+
+    config_keys = (ConfigKey("plugins", "string", ""),)
+
+
+def test_two_owners_of_one_setting_is_a_loud_error_naming_both(tmp_path: Path) -> None:
+    with pytest.raises(CorralError, match=r"plugin 'grabby' declares the corrald.conf setting "
+                                          r"'plugins', which corral itself already declares") as e:
+        open_host(tmp_path, "", grabby=Grabby)
+    assert e.value.domain == ErrorDomain.PLUGIN
+
+
+class Copycat:
+    """Declares a setting of the same name as Settled's, with a meaning of its own."""
+
+    config_keys = (ConfigKey("settled_word", "int", 0),)
+
+
+def test_two_plugins_declaring_one_setting_name_both_plugins(tmp_path: Path) -> None:
+    with pytest.raises(CorralError, match=r"plugin '(settled|copycat)' declares the corrald.conf "
+                                          r"setting 'settled_word', which the plugin "
+                                          r"'(settled|copycat)' already declares"):
+        open_host(tmp_path, "", settled=Settled, copycat=Copycat)
