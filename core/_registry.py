@@ -94,6 +94,11 @@ class Registry:
     def discover(cls, groups: Iterable[str] = GROUPS) -> Registry:
         """Load every entry point of ``groups`` through stevedore, raising on any failure.
 
+        The scan happens once per process: stevedore caches each group's entry points and
+        Python caches the imported modules, so a second ``discover()`` (a daemon reload,
+        a test) costs only the building of a new registry. The daemon owns its registry;
+        there is no module-level one.
+
         Raises:
             CorralError: If an entry point fails to import or two share a name (domain
                 registry), naming the entry point and the cause.

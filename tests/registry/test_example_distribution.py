@@ -68,6 +68,18 @@ def test_the_driver_runs_and_the_plugin_sees_everything(
     assert (tmp_path / "root/var/lib/corral/dummy/alpha").exists()
 
 
+def test_the_example_driver_refuses_a_name_that_leaves_its_directory(
+    installed_example: Path, tmp_path: Path
+) -> None:
+    host = open_host(tmp_path, "")
+    host.start_driver("dummy")
+    for name in ("../escaped", "", ".hidden"):
+        with pytest.raises(CorralError, match="must be a plain file name") as caught:
+            host.call("dummy", "dummy-define", name=name)
+        assert caught.value.code == ErrorCode.INVALID_ARG
+    assert not (tmp_path / "root/var/lib/corral/escaped").exists()
+
+
 def test_the_plugin_refuses_a_command_and_nothing_runs(
     installed_example: Path, tmp_path: Path
 ) -> None:

@@ -36,6 +36,10 @@ class DummyDriver(Driver):
     @operation
     def dummy_define(self, name: str) -> None:
         """Define ``name`` (idempotent)."""
+        if not name or "/" in name or name.startswith("."):
+            # The name becomes a file name: never let it climb out of the state directory.
+            raise CorralError(f"The dummy object name '{name}' must be a plain file name.",
+                              code=ErrorCode.INVALID_ARG, name=name)
         (self.state_dir / name).touch()
         self.context.emit("dummy", name, "defined")
 
