@@ -130,7 +130,7 @@ def check_outcome(
         message, code = outcome.failure, ErrorCode.SYSTEM_ERROR
     else:
         message = f"Child process ({command()}) unexpected {_describe(outcome.raw_status)}"
-        message += f": {tail}" if tail else "."
+        message += f": {tail}" if tail else ""  # libvirt's exact form, no full stop
         code = ErrorCode.INTERNAL_ERROR
     raise CommandError(
         message,

@@ -520,3 +520,18 @@ def test_monitor_record_of_a_timeout_has_the_facts_but_no_env_values() -> None:
     assert record.signal == signal.SIGTERM and record.status is None
     assert record.error == "operation timeout, killed by signal 15"
     assert "s3cr3t" not in repr(record)
+
+
+def test_exit_and_signal_messages_are_libvirts_exactly() -> None:
+    with pytest.raises(CommandError) as caught:
+        Command("false").run()
+    assert str(caught.value) == "Child process (false) unexpected exit status 1"
+    with pytest.raises(CommandError) as caught:
+        Command("sh", "-c", "echo no such pool >&2; exit 2").set_error_buffer().run()
+    assert str(caught.value) == (
+        "Child process (sh -c 'echo no such pool >&2; exit 2') unexpected exit status 2: "
+        "no such pool"
+    )
+    with pytest.raises(CommandError) as caught:
+        Command("sh", "-c", "kill -9 $$").run()
+    assert str(caught.value) == "Child process (sh -c 'kill -9 $$') unexpected fatal signal 9"
