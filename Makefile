@@ -6,7 +6,7 @@ VENV          := .venv
 BENCH_VENV    := .bench-venv
 PY            := $(VENV)/bin/python
 PIP           := $(VENV)/bin/pip
-APT_PACKAGES  := dnsmasq-base tgt libiscsi-bin open-iscsi udhcpc iproute2 util-linux libcap2-bin
+APT_PACKAGES  := dnsmasq-base tgt libiscsi-bin open-iscsi udhcpc iproute2 util-linux libcap2-bin gcc libc6-dev
 STAMP         := $(VENV)/.installed
 
 .PHONY: run test lint pytest bench system-deps install dev clean
@@ -61,6 +61,15 @@ $(BENCH_VENV)/.installed: pyproject.toml
 	$(BENCH_VENV)/bin/pip install -q --upgrade pip
 	$(BENCH_VENV)/bin/pip install -q dist/corral-*.whl oslo.concurrency
 	touch $@
+
+# corral-exec for the editable dev install (the wheel build compiles its own, setup.py);
+# static so one exec costs no dynamic loading, dynamic only if static linking fails.
+NATIVE := core/command/_native/corral-exec
+.PHONY: native
+native: $(NATIVE)
+
+$(NATIVE): core/command/_native/corral_exec.c
+	cc -std=c99 -O2 -Wall -Wextra -static -o $@ $< || cc -std=c99 -O2 -Wall -Wextra -o $@ $<
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) dist build *.egg-info

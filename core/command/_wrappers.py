@@ -3,8 +3,10 @@
 CPython spawns through vfork (or posix_spawn) only when no ``preexec_fn`` is given, so
 everything Popen cannot do natively is applied by a small program that changes itself
 and then execs the next one: corral's exec helper (daemonize, pidfile, handshake), then
-util-linux ``prlimit`` (rlimits), then ``setpriv`` (uid/gid/groups, capabilities, LSM
-labels). A command without such settings gets no wrapper at all.
+either corral's own static ``corral-exec`` (rlimits, uid/gid/groups, capabilities, LSM
+labels in one exec) or, where it was not built, util-linux ``prlimit`` then ``setpriv``.
+``CORRAL_EXEC_WRAPPER=util-linux`` forces the util-linux chain. A command without such
+settings gets no wrapper at all.
 """
 
 from __future__ import annotations
@@ -18,9 +20,22 @@ from corral.core._errors import CommandError, ErrorCode
 from corral.core.command._caps import cap_name
 from corral.core.command._spec import Spec
 
-__all__ = ["HELPER", "helper_prefix", "needs_helper", "prlimit_prefix", "setpriv_prefix"]
+__all__ = [
+    "HELPER",
+    "NATIVE",
+    "helper_prefix",
+    "native_wrapper",
+    "needs_helper",
+    "prlimit_prefix",
+    "setpriv_prefix",
+    "wrapper_prefix",
+]
 
-HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_exec_helper.py")
+_HERE = os.path.dirname(os.path.abspath(__file__))
+HELPER = os.path.join(_HERE, "_exec_helper.py")
+NATIVE = os.path.join(_HERE, "_native", "corral-exec")
+"""Where the wheel build (or ``make native`` in a work tree) puts corral-exec."""
+_FORCE = "CORRAL_EXEC_WRAPPER"
 _TOOL_DIRS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin")
 
 
@@ -44,8 +59,31 @@ def _tool(name: str, needed_for: str) -> str:
     return path
 
 
-def prlimit_prefix(spec: Spec) -> list[str]:
-    """Return ``prlimit --nofile=N:N ... --`` for the limits set, or nothing."""
+@functools.cache
+def _native_built() -> bool:
+    return os.access(NATIVE, os.X_OK)
+
+
+def native_wrapper() -> str | None:
+    """Return the corral-exec binary to use, or None for the util-linux chain.
+
+    Raises:
+        CommandError: code CONFIG_UNSUPPORTED when ``CORRAL_EXEC_WRAPPER`` holds a value
+            other than ``util-linux`` or ``auto``.
+    """
+    choice = os.environ.get(_FORCE, "auto")  # read each time: tests switch it per case
+    if choice == "util-linux":
+        return None
+    if choice not in ("auto", ""):
+        raise CommandError(
+            f"Environment variable {_FORCE}={choice!r} is not understood; "
+            "use 'util-linux' or 'auto'.",
+            code=ErrorCode.CONFIG_UNSUPPORTED,
+        )
+    return NATIVE if _native_built() else None
+
+
+def _prlimit(spec: Spec) -> list[str]:
     if not spec.limits:
         return []
     options = [f"--{name}={value}:{value}" for name, value in sorted(spec.limits.items())]
@@ -68,9 +106,13 @@ def _identity_options(spec: Spec) -> list[str]:
     return options
 
 
+def _dropping_root(spec: Spec) -> bool:
+    return spec.uid not in (None, 0)
+
+
 def _cap_options(spec: Spec) -> list[str]:
     allowed = "".join(f",+{cap_name(cap)}" for cap in spec.caps)
-    dropping_root = spec.uid not in (None, 0)
+    dropping_root = _dropping_root(spec)
     if not (spec.clear_caps or dropping_root):
         return []  # root stays root with its capabilities (virSetUIDGIDWithCaps)
     # libcap-ng's way: empty bounding and inheritable sets but for the allowed ones, so
@@ -81,8 +123,7 @@ def _cap_options(spec: Spec) -> list[str]:
     return options
 
 
-def setpriv_prefix(spec: Spec) -> list[str]:
-    """Return ``setpriv ... --`` for identity, capabilities and labels, or nothing."""
+def _setpriv(spec: Spec) -> list[str]:
     options = _identity_options(spec) + _cap_options(spec)
     if spec.selinux_label is not None:
         options.append(f"--selinux-label={spec.selinux_label}")
@@ -91,6 +132,79 @@ def setpriv_prefix(spec: Spec) -> list[str]:
     if not options:
         return []
     return [_tool("setpriv", "uid/gid, capabilities or security labels"), *options, "--"]
+
+
+def _native_groups(spec: Spec) -> list[str]:
+    """``--groups``: the user's groups as initgroups() would set them, or none.
+
+    Resolved here because a static binary cannot safely load glibc's NSS modules.
+    """
+    if spec.uid is None:
+        return [] if spec.gid is None else ["--groups", "clear"]
+    try:
+        user = pwd.getpwuid(spec.uid)
+    except KeyError:
+        return ["--groups", "clear"]  # no passwd entry, so no groups to take
+    groups = os.getgrouplist(user.pw_name, user.pw_gid)
+    return ["--groups", ",".join(str(group) for group in groups)]
+
+
+def _native_options(spec: Spec) -> list[str]:
+    options: list[str] = []
+    for name, limit in sorted(spec.limits.items()):
+        options += ["--rlimit", f"{name}={limit}"]
+    settings: dict[str, str | int | None] = {
+        "--selinux-label": spec.selinux_label,
+        "--apparmor-profile": spec.apparmor_profile,
+        "--uid": spec.uid,
+        "--gid": spec.gid,
+    }
+    for flag, value in settings.items():
+        if value is not None:
+            options += [flag, str(value)]
+    options += _native_groups(spec)
+    if spec.clear_caps or _dropping_root(spec):  # the same rule as _cap_options
+        options += ["--caps", format(sum(1 << cap for cap in set(spec.caps)), "x")]
+        if _dropping_root(spec) and spec.caps:
+            options.append("--ambient")
+    return options
+
+
+def _needs_wrapper(spec: Spec) -> bool:
+    # Capabilities are changed only with clear_caps() or a uid change, so uid covers both.
+    identity = spec.uid is not None or spec.gid is not None or spec.clear_caps
+    labels = spec.selinux_label is not None or spec.apparmor_profile is not None
+    return bool(spec.limits) or identity or labels
+
+
+def wrapper_prefix(spec: Spec) -> list[str]:
+    """Return the exec wrappers ``spec`` needs before its binary, or nothing.
+
+    One ``corral-exec ... --`` when it was built, else ``prlimit ... -- setpriv ... --``.
+
+    Raises:
+        CommandError: code NO_SUPPORT when a util-linux wrapper is needed but missing.
+    """
+    if not _needs_wrapper(spec):
+        return []
+    native = native_wrapper()
+    if native is None:
+        return [*_prlimit(spec), *_setpriv(spec)]
+    return [native, *_native_options(spec), "--"]
+
+
+def prlimit_prefix(spec: Spec) -> list[str]:
+    """The first half of :func:`wrapper_prefix`: all of corral-exec's, or prlimit's."""
+    if not _needs_wrapper(spec) or native_wrapper() is None:
+        return _prlimit(spec)
+    return wrapper_prefix(spec)
+
+
+def setpriv_prefix(spec: Spec) -> list[str]:
+    """The second half of :func:`wrapper_prefix`: nothing with corral-exec, or setpriv's."""
+    if not _needs_wrapper(spec) or native_wrapper() is not None:
+        return []
+    return _setpriv(spec)
 
 
 def needs_helper(spec: Spec) -> bool:

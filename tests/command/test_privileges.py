@@ -2,8 +2,9 @@
 
 Limits, umask, capabilities, uid/gid, daemonizing with a locked pidfile and LSM labels:
 each child reports what it really got (``/proc/self/limits``, ``/proc/self/status``,
-``/proc/self/attr/current``, the commandhelper log). Tests skip, with the reason, when
-the machine lacks root, the util-linux wrapper the engine applies them with, or the LSM.
+``/proc/self/attr/current``, the commandhelper log). Limits, identity, capabilities and
+labels run twice, through corral-exec and through the util-linux fallback. Tests skip,
+with the reason, when the machine lacks root, that wrapper, or the LSM.
 """
 
 from __future__ import annotations
@@ -20,17 +21,40 @@ from pathlib import Path
 
 import pytest
 from corral.core import Command, CommandError
+from corral.core.command import _wrappers
 
 IS_ROOT = os.geteuid() == 0
 NOBODY = 65534
 CAP_NET_RAW = 13
 
-needs_prlimit = pytest.mark.skipif(
-    shutil.which("prlimit") is None, reason="util-linux prlimit (the limits wrapper) is missing"
-)
-needs_setpriv = pytest.mark.skipif(
-    shutil.which("setpriv") is None, reason="util-linux setpriv (the privileges wrapper) is missing"
-)
+WRAPPERS = ["corral-exec", "util-linux"]
+
+
+def _use_wrapper(kind: str, tool: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the engine apply attributes through ``kind``, or skip when it is missing."""
+    if kind == "corral-exec" and not os.access(_wrappers.NATIVE, os.X_OK):
+        pytest.skip(f"corral-exec is not built at {_wrappers.NATIVE} (run 'make native')")
+    if kind == "util-linux" and shutil.which(tool) is None:
+        pytest.skip(f"util-linux {tool} (the fallback wrapper) is missing")
+    monkeypatch.setenv("CORRAL_EXEC_WRAPPER", "auto" if kind == "corral-exec" else kind)
+
+
+@pytest.fixture(params=WRAPPERS)
+def limits_wrapper(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once through corral-exec and once through util-linux prlimit."""
+    _use_wrapper(request.param, "prlimit", monkeypatch)
+    return str(request.param)
+
+
+@pytest.fixture(params=WRAPPERS)
+def privileges_wrapper(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once through corral-exec and once through util-linux setpriv."""
+    _use_wrapper(request.param, "setpriv", monkeypatch)
+    return str(request.param)
+
+
+needs_prlimit = pytest.mark.usefixtures("limits_wrapper")
+needs_setpriv = pytest.mark.usefixtures("privileges_wrapper")
 
 
 def _proc_status(cmd: Command) -> dict[str, str]:
