@@ -2,7 +2,7 @@
 
 Each setter validates its value and records a deferred error for a bad one. Nothing here
 runs anything: the launcher turns the attributes into native ``Popen`` options or into
-exec wrappers (``prlimit``, ``setpriv``, corral's exec helper).
+exec wrappers (``corral-exec``, or util-linux ``prlimit``/``setpriv``; corral's exec helper).
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ class AttrsMixin(Builder):
         return None
 
     def set_selinux_label(self, label: str) -> Self:
-        """Exec the child with SELinux ``label`` (``setpriv --selinux-label``).
+        """Exec the child with SELinux ``label`` (set by the exec wrapper just before exec).
 
         Args:
             label: The security context.
@@ -183,7 +183,7 @@ class AttrsMixin(Builder):
         return self
 
     def set_apparmor_profile(self, profile: str) -> Self:
-        """Exec the child under AppArmor ``profile`` (``setpriv --apparmor-profile``).
+        """Exec the child under AppArmor ``profile`` (set by the exec wrapper before exec).
 
         Args:
             profile: The profile's name.

@@ -20,12 +20,7 @@ from collections.abc import Callable
 from corral.core._errors import CommandError, ErrorCode
 from corral.core.command._child import Child
 from corral.core.command._spec import PIPE, Spec, display
-from corral.core.command._wrappers import (
-    helper_prefix,
-    needs_helper,
-    prlimit_prefix,
-    setpriv_prefix,
-)
+from corral.core.command._wrappers import helper_prefix, needs_helper, wrapper_prefix
 
 __all__ = ["SpawnFailure", "launch", "resolve_binary"]
 
@@ -128,7 +123,7 @@ Chain = tuple[str | bytes, list[str | bytes], tuple[int, ...]]
 
 def _exec_chain(spec: Spec, binary: str | bytes, pipes: _Pipes) -> Chain:
     """Return (program, argv, extra fds to pass): wrappers and helper before the argv."""
-    wrappers: list[str | bytes] = [*prlimit_prefix(spec), *setpriv_prefix(spec)]
+    wrappers: list[str | bytes] = [*wrapper_prefix(spec)]
     argv: list[str | bytes] = [*spec.argv]
     if wrappers:
         argv = [*wrappers, binary, *argv[1:]]

@@ -26,8 +26,6 @@ __all__ = [
     "helper_prefix",
     "native_wrapper",
     "needs_helper",
-    "prlimit_prefix",
-    "setpriv_prefix",
     "wrapper_prefix",
 ]
 
@@ -191,20 +189,6 @@ def wrapper_prefix(spec: Spec) -> list[str]:
     if native is None:
         return [*_prlimit(spec), *_setpriv(spec)]
     return [native, *_native_options(spec), "--"]
-
-
-def prlimit_prefix(spec: Spec) -> list[str]:
-    """The first half of :func:`wrapper_prefix`: all of corral-exec's, or prlimit's."""
-    if not _needs_wrapper(spec) or native_wrapper() is None:
-        return _prlimit(spec)
-    return wrapper_prefix(spec)
-
-
-def setpriv_prefix(spec: Spec) -> list[str]:
-    """The second half of :func:`wrapper_prefix`: nothing with corral-exec, or setpriv's."""
-    if not _needs_wrapper(spec) or native_wrapper() is not None:
-        return []
-    return _setpriv(spec)
 
 
 def needs_helper(spec: Spec) -> bool:

@@ -220,6 +220,7 @@ def test_close_parent_fd_is_closed_when_the_command_is_abandoned() -> None:
 
 
 def test_a_missing_wrapper_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CORRAL_EXEC_WRAPPER", "util-linux")  # prlimit is the fallback's
     monkeypatch.setattr(_wrappers, "_TOOL_DIRS", (str(tmp_path),))
     _wrappers._find_tool.cache_clear()
     try:
