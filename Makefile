@@ -24,7 +24,10 @@ lint: install
 pytest: install
 	$(PY) -m pytest
 
+# The bench venv keeps oslo.concurrency; the corral wheel is replaced on every run, so the
+# figures are always those of the code in the tree.
 bench: install $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/pip install -q --force-reinstall --no-deps dist/corral-*.whl
 	$(BENCH_VENV)/bin/python bench/run.py
 
 # --- installation -------------------------------------------------------------------
@@ -61,15 +64,6 @@ $(BENCH_VENV)/.installed: pyproject.toml
 	$(BENCH_VENV)/bin/pip install -q --upgrade pip
 	$(BENCH_VENV)/bin/pip install -q dist/corral-*.whl oslo.concurrency
 	touch $@
-
-# corral-exec for the editable dev install (the wheel build compiles its own, setup.py);
-# static so one exec costs no dynamic loading, dynamic only if static linking fails.
-NATIVE := core/command/_native/corral-exec
-.PHONY: native
-native: $(NATIVE)
-
-$(NATIVE): core/command/_native/corral_exec.c
-	cc -std=c99 -O2 -Wall -Wextra -static -o $@ $< || cc -std=c99 -O2 -Wall -Wextra -o $@ $<
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) dist build *.egg-info

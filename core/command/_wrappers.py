@@ -32,7 +32,7 @@ __all__ = [
 _HERE = os.path.dirname(os.path.abspath(__file__))
 HELPER = os.path.join(_HERE, "_exec_helper.py")
 NATIVE = os.path.join(_HERE, "_native", "corral-exec")
-"""Where the wheel build (or ``make native`` in a work tree) puts corral-exec."""
+"""Where the wheel build (or ``make dev`` in a work tree) puts corral-exec."""
 _FORCE = "CORRAL_EXEC_WRAPPER"
 _TOOL_DIRS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin")
 

@@ -23,7 +23,8 @@ TRUE = shutil.which("true") or "/bin/true"
 IS_ROOT = os.geteuid() == 0
 
 needs_native = pytest.mark.skipif(
-    not os.access(NATIVE, os.X_OK), reason=f"corral-exec is not built at {NATIVE} (make native)"
+    not os.access(NATIVE, os.X_OK),
+    reason=f"corral-exec is not built at {NATIVE} (make dev builds it)",
 )
 
 
@@ -98,7 +99,7 @@ def test_an_unknown_wrapper_choice_is_a_clear_error(monkeypatch):
 def wrapper(request, monkeypatch):
     """Run the test through corral-exec, then through util-linux setpriv."""
     if request.param == "corral-exec" and not os.access(NATIVE, os.X_OK):
-        pytest.skip(f"corral-exec is not built at {NATIVE} (make native)")
+        pytest.skip(f"corral-exec is not built at {NATIVE} (make dev builds it)")
     if request.param == "util-linux" and shutil.which("setpriv") is None:
         pytest.skip("util-linux setpriv (the fallback wrapper) is missing")
     monkeypatch.setenv(

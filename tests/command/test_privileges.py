@@ -33,7 +33,7 @@ WRAPPERS = ["corral-exec", "util-linux"]
 def _use_wrapper(kind: str, tool: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the engine apply attributes through ``kind``, or skip when it is missing."""
     if kind == "corral-exec" and not os.access(_wrappers.NATIVE, os.X_OK):
-        pytest.skip(f"corral-exec is not built at {_wrappers.NATIVE} (run 'make native')")
+        pytest.skip(f"corral-exec is not built at {_wrappers.NATIVE} (make dev builds it)")
     if kind == "util-linux" and shutil.which(tool) is None:
         pytest.skip(f"util-linux {tool} (the fallback wrapper) is missing")
     monkeypatch.setenv("CORRAL_EXEC_WRAPPER", "auto" if kind == "corral-exec" else kind)
