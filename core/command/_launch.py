@@ -36,7 +36,6 @@ class SpawnFailure(CommandError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message, code=ErrorCode.SYSTEM_ERROR, status=status)
         self.exit_status = status
-        self.wait_status = (status & 0xFF) << 8  # as if a child had exited with it
 
 
 def resolve_binary(binary: str | bytes) -> str | bytes:

@@ -20,7 +20,13 @@ from corral.core.command._format import command_string
 from corral.core.command._launch import SpawnFailure
 from corral.core.command._monitor import SpawnMonitor, SpawnRecord
 from corral.core.command._observe import fill_record, monitored
-from corral.core.command._result import CommandResult, Outcome, check_outcome, make_result
+from corral.core.command._result import (
+    CommandResult,
+    Outcome,
+    check_outcome,
+    make_result,
+    synthetic_status,
+)
 from corral.core.command._rules import check_runnable
 from corral.core.command._spec import PIPE, Builder, Spec
 
@@ -117,7 +123,8 @@ class Lifecycle(Builder):
         try:
             return real()
         except SpawnFailure as exc:
-            return Outcome(exc.wait_status, failure=str(exc))
+            # As if a child had exited with libvirt's status for the failure.
+            return Outcome(synthetic_status(exc.exit_status), failure=str(exc))
 
     def _report_reaped(self, outcome: Outcome) -> None:
         record, monitor, self._record, self._monitor = self._record, self._monitor, None, None
