@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from typing import TypeAlias
 
-from corral.core._errors import CorralError, XMLError
+from corral.core._errors import CorralError
 from corral.core.xml._network import NetworkDefinition
 from corral.core.xml._network_check import check_network
 from corral.core.xml._network_parse import build_network
-from corral.core.xml._parse import line_of, location, parse_xml, read_xml
+from corral.core.xml._parse import line_of, parse_xml, read_xml, rule_error
 from corral.core.xml._pool import PoolDefinition
 from corral.core.xml._pool_parse import build_pool
 from corral.core.xml._relaxng import Kind, schema_kind, validate
@@ -83,9 +83,7 @@ def _definition(tree: etree._ElementTree, file: str | None, expected: Kind | Non
     root = tree.getroot()
     if expected is not None and schema_kind(root, file) != expected:
         rule = f"the root element is <{root.tag}>, but a <{expected}> definition is expected"
-        raise XMLError(
-            f"{location(file, line_of(root))}{rule}.", file=file, line=line_of(root), rule=rule
-        )
+        raise rule_error(file, line_of(root), rule)
     kind = validate(tree, file=file)
     source = Source(file)
     if kind == "pool":

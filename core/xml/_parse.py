@@ -17,7 +17,7 @@ from typing import Any, Final
 from corral.core._errors import CorralError, ErrorCode, ErrorDomain, XMLError
 from lxml import etree
 
-__all__ = ["MAX_XML_SIZE", "line_of", "location", "parse_xml", "read_xml"]
+__all__ = ["MAX_XML_SIZE", "line_of", "parse_xml", "read_xml", "rule_error"]
 
 #: The largest definition accepted, in bytes (virsh's VSH_MAX_XML_FILE is 10 MiB too).
 MAX_XML_SIZE: Final = 10 * 1024 * 1024
@@ -34,7 +34,31 @@ _DOCTYPE_MARKS: Final = tuple(
 _POSITION_SUFFIX: Final = re.compile(r", line \d+, column \d+$")
 
 
-def location(file: str | None, line: int | None) -> str:
+def rule_error(
+    file: str | None,
+    line: int | None,
+    rule: str,
+    *,
+    code: ErrorCode = ErrorCode.XML_ERROR,
+    **detail: Any,
+) -> XMLError:
+    """Return the :class:`XMLError` for ``rule`` broken at ``line`` of ``file``.
+
+    Args:
+        file: The file, or None for XML given as a string.
+        line: The line, or None if unknown.
+        rule: The broken rule in words, without a final full stop.
+        code: The error code (XML_ERROR unless the caller knows better).
+        **detail: Further detail for the error (``column``).
+
+    Returns:
+        The error, its message ``FILE:LINE: rule.``.
+    """
+    message = f"{_location(file, line)}{rule}."
+    return XMLError(message, code=code, file=file, line=line, rule=rule, **detail)
+
+
+def _location(file: str | None, line: int | None) -> str:
     """Return the ``FILE:LINE: `` prefix of a message (parts that are unknown are left out)."""
     where = file if file is not None else "<string>"
     return f"{where}:{line}: " if line else f"{where}: "
@@ -131,7 +155,7 @@ def _new_parser(encoding: str | None) -> etree.XMLParser:
 def _check_size(raw: bytes, file: str | None) -> None:
     if len(raw) > MAX_XML_SIZE:
         rule = f"the document is larger than the limit of {MAX_XML_SIZE} bytes"
-        raise XMLError(f"{location(file, None)}{rule}.", file=file, line=None, rule=rule)
+        raise rule_error(file, None, rule)
 
 
 def _refuse_doctype(raw: bytes, file: str | None) -> None:
@@ -143,7 +167,7 @@ def _refuse_doctype(raw: bytes, file: str | None) -> None:
 
 def _doctype_error(file: str | None, line: int) -> XMLError:
     rule = "DOCTYPE declarations are not allowed (they can declare entities)"
-    return XMLError(f"{location(file, line)}{rule}.", file=file, line=line, column=None, rule=rule)
+    return rule_error(file, line, rule, column=None)
 
 
 def _syntax_error(exc: etree.XMLSyntaxError, file: str | None) -> XMLError:
@@ -156,5 +180,5 @@ def _syntax_error(exc: etree.XMLSyntaxError, file: str | None) -> XMLError:
     if words.startswith("Resource limit"):
         problem = "exceeds a parser limit"
     rule = f"the document {problem}: {words}"
-    message = f"{location(file, line)}{rule} (column {column})."
+    message = f"{_location(file, line)}{rule} (column {column})."
     return XMLError(message, file=file, line=line, column=column, rule=rule)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from corral.core._errors import ErrorCode, XMLError
+from corral.core._errors import ErrorCode
 from corral.core.xml._explain import Explainer, Finding, display
-from corral.core.xml._parse import line_of, location
+from corral.core.xml._parse import line_of, rule_error
 from corral.core.xml._schema import Schema, load_schema
 from lxml import etree
 
@@ -36,8 +36,7 @@ def schema_kind(root: etree._Element, file: str | None) -> Kind:
     tag = root.tag if isinstance(root.tag, str) else ""
     if tag not in _SCHEMAS:
         rule = f"the root element '{display(root)}' is neither <network> nor <pool>"
-        line = line_of(root)
-        raise XMLError(f"{location(file, line)}{rule}.", file=file, line=line, rule=rule)
+        raise rule_error(file, line_of(root), rule)
     return _SCHEMAS[tag][0]
 
 
@@ -62,14 +61,7 @@ def validate(tree: etree._ElementTree, *, file: str | None = None) -> Kind:
         return kind
     finding = Explainer(schema, _suspects(schema, root)).explain(root) or _fallback(schema, root)
     line = line_of(finding.element)
-    raise XMLError(
-        f"{location(file, line)}{finding.rule}.",
-        code=ErrorCode.XML_INVALID_SCHEMA,
-        file=file,
-        line=line,
-        column=None,
-        rule=finding.rule,
-    )
+    raise rule_error(file, line, finding.rule, code=ErrorCode.XML_INVALID_SCHEMA, column=None)
 
 
 def _fallback(schema: Schema, root: etree._Element) -> Finding:

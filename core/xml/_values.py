@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import NoReturn
 
-from corral.core._errors import ErrorCode, XMLError
-from corral.core.xml._parse import line_of, location
+from corral.core._errors import ErrorCode
+from corral.core.xml._parse import line_of, rule_error
 from lxml import etree
 
 __all__ = ["Source", "child", "children", "integer", "on_off", "text", "yes_no"]
@@ -42,15 +42,7 @@ class Source:
             code: XML_ERROR for a definition that makes no sense, CONFIG_UNSUPPORTED for
                 one that is meaningful but that corral (like libvirt) does not support.
         """
-        line = line_of(element)
-        raise XMLError(
-            f"{location(self.file, line)}{rule}.",
-            code=code,
-            file=self.file,
-            line=line,
-            column=None,
-            rule=rule,
-        )
+        raise rule_error(self.file, line_of(element), rule, code=code, column=None)
 
 
 def child(element: etree._Element | None, tag: str) -> etree._Element | None:
