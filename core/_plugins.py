@@ -25,7 +25,7 @@ from corral.core import hookspecs
 from corral.core._config import CORE_CONFIG_KEYS, Config, ConfigKey
 from corral.core._driver import HostPaths
 from corral.core._errors import ConfigError, CorralError, ErrorCode, ErrorDomain
-from corral.core._registry import PLUGIN_GROUP, EntryPointInfo, Registry, wrap_failure
+from corral.core._registry import PLUGIN_GROUP, Registry, wrap_failure
 
 __all__ = ["PluginContext", "config_keys", "load_plugins", "new_plugin_manager"]
 
@@ -90,63 +90,75 @@ def load_plugins(registry: Registry, config: Config, paths: HostPaths) -> pluggy
         CorralError: If a plugin fails to start or breaks the hookspecs (domain plugin).
     """
     manager = new_plugin_manager()
+    known = registry.names(PLUGIN_GROUP)
     for name in config.strings("plugins"):
-        if name not in registry.names(PLUGIN_GROUP):
-            known = ", ".join(registry.names(PLUGIN_GROUP)) or "none"
+        if name not in known:
             raise ConfigError(
                 f"{config.source or 'The configuration'}: the setting 'plugins' names "
                 f"'{name}', but no installed distribution provides that plugin "
-                f"(known: {known}).",
+                f"(known: {', '.join(known) or 'none'}).",
                 file=config.source, key="plugins", name=name,
             )
-        info = registry.info(PLUGIN_GROUP, name)
-        plugin = _instantiate(registry.load(PLUGIN_GROUP, name), info, config, paths)
-        register_plugin(manager, name, plugin, info)
+        plugin = _instantiate(registry, name, config, paths)
+        register_plugin(manager, name, plugin, registry)
     manager.check_pending()  # belt and braces: register_plugin already refused unknown hooks
     return manager
 
 
 def register_plugin(
-    manager: pluggy.PluginManager, name: str, plugin: object, info: EntryPointInfo | None = None
+    manager: pluggy.PluginManager, name: str, plugin: object, registry: Registry | None = None
 ) -> None:
     """Register ``plugin`` under ``name`` and validate its hookimpls against the hookspecs.
+
+    Args:
+        manager: The plugin manager (see :func:`new_plugin_manager`).
+        name: The plugin's name.
+        plugin: The object holding the hookimpls.
+        registry: Where ``name`` was found, so that an error names its entry point.
 
     Raises:
         CorralError: Naming the plugin and the offending hook (domain plugin).
     """
-    where = info.describe() if info else f"plugin '{name}'"
     try:
         manager.register(plugin, name=name)
     except (pluggy.PluginValidationError, ValueError) as exc:
-        raise _invalid(name, where, str(exc).replace("\n", "; ")) from exc
+        raise _invalid(registry, name, str(exc).replace("\n", "; ")) from exc
     for caller in manager.get_hookcallers(plugin) or ():
         if not caller.has_spec():
             manager.unregister(plugin)
-            raise _invalid(name, where, f"it implements '{caller.name}', which is not a "
+            raise _invalid(registry, name, f"it implements '{caller.name}', which is not a "
                            "corral hookspec (see corral.core.hookspecs)", hook=caller.name)
     for impl in manager.hook.corral_spawn.get_hookimpls():
         if impl.plugin is plugin and not impl.wrapper:
             manager.unregister(plugin)
-            raise _invalid(name, where, "its corral_spawn hookimpl must be declared "
+            raise _invalid(registry, name, "its corral_spawn hookimpl must be declared "
                            "@hookimpl(wrapper=True) and yield once", hook="corral_spawn")
 
 
-def _instantiate(target: Any, info: EntryPointInfo, config: Config, paths: HostPaths) -> object:
+def _instantiate(registry: Registry, name: str, config: Config, paths: HostPaths) -> object:
+    target = registry.load(PLUGIN_GROUP, name)
     if not isinstance(target, type):
         return target
-    logger = logging.getLogger(f"corral.plugins.{info.name}")
-    context = PluginContext(info.name, config, paths, logger)
+    context = PluginContext(name, config, paths, logging.getLogger(f"corral.plugins.{name}"))
     try:
         # A class that defines no __init__ needs no context (and object() would refuse one).
         return target() if "__init__" not in _own_attributes(target) else target(context)
     except Exception as exc:
-        raise wrap_failure(exc, f"The {info.describe()} failed to start",
-                           ErrorDomain.PLUGIN, plugin=info.name) from exc
+        raise wrap_failure(exc, f"The {_describe(registry, name)} failed to start",
+                           ErrorDomain.PLUGIN, plugin=name) from exc
 
 
-def _invalid(name: str, where: str, why: str, **detail: Any) -> CorralError:
+def _describe(registry: Registry | None, name: str) -> str:
+    # Only on an error path: the entry point's distribution costs a metadata scan, which
+    # the registry defers until someone asks (see Registry.info).
+    if registry is None:
+        return f"plugin '{name}'"
+    return registry.info(PLUGIN_GROUP, name).describe()
+
+
+def _invalid(registry: Registry | None, name: str, why: str, **detail: Any) -> CorralError:
     return CorralError(
-        f"The {where} breaks corral's plugin contract: {why}.",
+        f"The {_describe(registry, name)} breaks corral's plugin contract: {why}.",
         domain=ErrorDomain.PLUGIN, code=ErrorCode.INTERNAL_ERROR, plugin=name, **detail,
     )
 
