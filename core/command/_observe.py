@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from corral.core._errors import CommandError, ErrorCode
 from corral.core.command._monitor import SpawnMonitor, SpawnRecord, current_spawn_monitor
-from corral.core.command._result import Outcome
+from corral.core.command._result import Outcome, describe_status
 from corral.core.command._spec import Spec, display
 
 __all__ = ["fill_record", "monitored"]
@@ -40,11 +40,7 @@ def fill_record(record: SpawnRecord, outcome: Outcome) -> None:
     if outcome.failure is not None:
         record.error = outcome.failure
     elif record.status != 0:
-        record.error = (
-            f"exit status {record.status}"
-            if record.signal is None
-            else (f"fatal signal {record.signal}")
-        )
+        record.error = describe_status(raw)
         if outcome.report is not None:
             record.error += f": {outcome.report}"
 

@@ -14,7 +14,14 @@ from collections.abc import Callable
 from corral.core._errors import CommandError, ErrorCode
 from corral.core.command._spec import Spec
 
-__all__ = ["CommandResult", "Outcome", "check_outcome", "make_result", "synthetic_status"]
+__all__ = [
+    "CommandResult",
+    "Outcome",
+    "check_outcome",
+    "describe_status",
+    "make_result",
+    "synthetic_status",
+]
 
 STDERR_TAIL = 2000
 
@@ -84,7 +91,8 @@ def make_result(spec: Spec, outcome: Outcome) -> CommandResult:
     )
 
 
-def _describe(raw_status: int) -> str:
+def describe_status(raw_status: int) -> str:
+    """Return libvirt's words for a wait status: ``exit status 3`` or ``fatal signal 9``."""
     if os.WIFSIGNALED(raw_status):
         return f"fatal signal {os.WTERMSIG(raw_status)}"
     return f"exit status {os.waitstatus_to_exitcode(raw_status)}"
@@ -129,7 +137,7 @@ def check_outcome(
     if outcome.failure is not None:
         message, code = outcome.failure, ErrorCode.SYSTEM_ERROR
     else:
-        message = f"Child process ({command()}) unexpected {_describe(outcome.raw_status)}"
+        message = f"Child process ({command()}) unexpected {describe_status(outcome.raw_status)}"
         message += f": {tail}" if tail else ""  # libvirt's exact form, no full stop
         code = ErrorCode.INTERNAL_ERROR
     raise CommandError(
