@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from typing import TypeAlias
 
-from corral.core._errors import CorralError
 from corral.core.xml._network import NetworkDefinition
 from corral.core.xml._network_check import check_network
 from corral.core.xml._network_parse import build_network
@@ -46,7 +45,7 @@ def parse_definition(xml: str | bytes, *, file: str | None = None) -> Definition
         XMLError: Malformed, too large, a DOCTYPE, an unknown root, a schema rule or a
             rule the schema cannot express broken; ``line`` and ``rule`` say where and what.
     """
-    return _definition(parse_xml(xml, file=file), file, None)
+    return _definition(parse_xml(xml, file=file), file)
 
 
 def load_definition(path: str | os.PathLike[str]) -> Definition:
@@ -56,50 +55,54 @@ def load_definition(path: str | os.PathLike[str]) -> Definition:
         CorralError: The file cannot be read.
         XMLError: As for :func:`parse_definition`.
     """
-    return _definition(read_xml(path), os.fspath(path), None)
+    return _definition(read_xml(path), os.fspath(path))
 
 
 def parse_network(xml: str | bytes, *, file: str | None = None) -> NetworkDefinition:
     """Return the ``<network>`` definition ``xml`` holds (see :func:`parse_definition`)."""
-    return _network(_definition(parse_xml(xml, file=file), file, "network"))
+    return _network(parse_xml(xml, file=file), file)
 
 
 def load_network(path: str | os.PathLike[str]) -> NetworkDefinition:
     """Return the ``<network>`` definition in the file ``path`` (see :func:`load_definition`)."""
-    return _network(_definition(read_xml(path), os.fspath(path), "network"))
+    return _network(read_xml(path), os.fspath(path))
 
 
 def parse_pool(xml: str | bytes, *, file: str | None = None) -> PoolDefinition:
     """Return the ``<pool>`` definition ``xml`` holds (see :func:`parse_definition`)."""
-    return _pool(_definition(parse_xml(xml, file=file), file, "pool"))
+    return _pool(parse_xml(xml, file=file), file)
 
 
 def load_pool(path: str | os.PathLike[str]) -> PoolDefinition:
     """Return the ``<pool>`` definition in the file ``path`` (see :func:`load_definition`)."""
-    return _pool(_definition(read_xml(path), os.fspath(path), "pool"))
+    return _pool(read_xml(path), os.fspath(path))
 
 
-def _definition(tree: etree._ElementTree, file: str | None, expected: Kind | None) -> Definition:
-    root = tree.getroot()
-    if expected is not None and schema_kind(root, file) != expected:
-        rule = f"the root element is <{root.tag}>, but a <{expected}> definition is expected"
-        raise rule_error(file, line_of(root), rule)
-    kind = validate(tree, file=file)
-    source = Source(file)
-    if kind == "pool":
-        return build_pool(root, source)
+def _definition(tree: etree._ElementTree, file: str | None) -> Definition:
+    if schema_kind(tree.getroot(), file) == "pool":
+        return _pool(tree, file)
+    return _network(tree, file)
+
+
+def _network(tree: etree._ElementTree, file: str | None) -> NetworkDefinition:
+    root = _root(tree, file, "network")
+    validate(tree, file=file)
     network = build_network(root)
-    check_network(network, root, source)
+    check_network(network, root, Source(file))
     return network
 
 
-def _network(definition: Definition) -> NetworkDefinition:
-    if not isinstance(definition, NetworkDefinition):  # _definition checked the root
-        raise CorralError("A <network> root produced no network definition.")
-    return definition
+def _pool(tree: etree._ElementTree, file: str | None) -> PoolDefinition:
+    root = _root(tree, file, "pool")
+    validate(tree, file=file)
+    return build_pool(root, Source(file))
 
 
-def _pool(definition: Definition) -> PoolDefinition:
-    if not isinstance(definition, PoolDefinition):  # _definition checked the root
-        raise CorralError("A <pool> root produced no pool definition.")
-    return definition
+def _root(tree: etree._ElementTree, file: str | None, expected: Kind) -> etree._Element:
+    # Checked before the schema: a <pool> given where a network is expected is one
+    # mistake, not a list of elements the network schema does not know.
+    root = tree.getroot()
+    if schema_kind(root, file) != expected:
+        rule = f"the root element is <{root.tag}>, but a <{expected}> definition is expected"
+        raise rule_error(file, line_of(root), rule)
+    return root
