@@ -35,10 +35,6 @@ from corral.core.hookspecs import LifecycleEvent, hookimpl
 
 __all__ = ["AuditPlugin"]
 
-_SPAWN_FIELDS = ("argv", "env_names", "cwd", "mode", "dry_run", "pid", "status", "signal",
-                 "duration", "error")
-
-
 class AuditPlugin:
     """Append a JSON record of every spawn and lifecycle event to the audit log.
 
@@ -64,7 +60,7 @@ class AuditPlugin:
         """Record a refusal; the reason comes from whichever plugin refused."""
         reason = yield
         if reason is not None:
-            self.write({"kind": "denied", **_spawn_fields(spawn), "reason": reason})
+            self.write({"kind": "denied", **dataclasses.asdict(spawn), "reason": reason})
         return reason
 
     @hookimpl(wrapper=True)
@@ -73,12 +69,12 @@ class AuditPlugin:
         try:
             yield
         finally:
-            self.write({"kind": "spawn", **_spawn_fields(spawn)})
+            self.write({"kind": "spawn", **dataclasses.asdict(spawn)})
 
     @hookimpl
     def corral_spawn_reaped(self, spawn: SpawnRecord) -> None:
         """Record the end of a child started with ``run_async``."""
-        self.write({"kind": "reaped", **_spawn_fields(spawn)})
+        self.write({"kind": "reaped", **dataclasses.asdict(spawn)})
 
     @hookimpl
     def corral_lifecycle_event(self, event: LifecycleEvent) -> None:
@@ -105,11 +101,3 @@ class AuditPlugin:
             os.write(fd, data)
         finally:
             os.close(fd)
-
-
-
-def _spawn_fields(spawn: SpawnRecord) -> dict[str, Any]:
-    fields = {name: getattr(spawn, name, None) for name in _SPAWN_FIELDS}
-    fields["argv"] = list(spawn.argv)
-    fields["env_names"] = None if spawn.env_names is None else list(spawn.env_names)
-    return fields
