@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import NoReturn
 
 from corral.core._errors import CommandError, ErrorCode
 from corral.core.command._child import Child
@@ -71,27 +72,22 @@ def drive(child: Child, spec: Spec, limit: float | None = None) -> None:
     child.reap()
 
 
-def _expired(child: Child, spec: Spec, limit: float | None) -> None:
+def _expired(child: Child, spec: Spec, limit: float | None) -> NoReturn:
     command = command_string(spec.env, spec.display_argv, False)
-    argv = spec.display_argv
+    signal = None
     if child.deadline is not None and (limit is None or child.deadline <= limit):
         raw_status = child.terminate(TIMEOUT_GRACE)
         child.close_fds()
         signal = os.WTERMSIG(raw_status) if os.WIFSIGNALED(raw_status) else None
-        raise CommandError(
-            f"Child process ({command}) timed out after {spec.timeout:g} seconds and was killed.",
-            code=ErrorCode.OPERATION_TIMEOUT,
-            argv=argv,
-            status=None,
-            signal=signal,
-            pid=child.pid,
-        )
+        message = f"timed out after {spec.timeout:g} seconds and was killed"
+    else:
+        message = "is still running after the wait timed out"  # the caller's own limit
     raise CommandError(
-        f"Child process ({command}) is still running after the wait timed out.",
+        f"Child process ({command}) {message}.",
         code=ErrorCode.OPERATION_TIMEOUT,
-        argv=argv,
+        argv=spec.display_argv,
         status=None,
-        signal=None,
+        signal=signal,
         pid=child.pid,
     )
 
