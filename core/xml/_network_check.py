@@ -168,7 +168,7 @@ def _check_forward(definition: NetworkDefinition, root: etree._Element, source: 
     if forward is None or element is None:
         return
     mode = forward.effective_mode
-    _check_nat(forward.nat is not None, mode, child(element, "nat"), source)
+    _check_nat(mode, child(element, "nat"), source)
     devices = [item.dev for item in forward.interfaces]
     if forward.dev is not None and devices and devices[0] != forward.dev:
         rule = f"the forward dev '{forward.dev}' does not match the first interface '{devices[0]}'"
@@ -183,8 +183,8 @@ def _check_forward(definition: NetworkDefinition, root: etree._Element, source: 
         _check_bridge_forward(definition, used, root, element, source)
 
 
-def _check_nat(has_nat: bool, mode: str, element: etree._Element | None, source: Source) -> None:
-    if not has_nat or element is None:
+def _check_nat(mode: str, element: etree._Element | None, source: Source) -> None:
+    if element is None:
         return
     if mode != "nat":
         source.fail(element, f"element 'nat' is allowed only with forward mode 'nat', not '{mode}'")
