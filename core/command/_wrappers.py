@@ -197,7 +197,9 @@ def needs_helper(spec: Spec) -> bool:
 
 
 def helper_prefix(spec: Spec, handshake: tuple[int, int] | None, report: int) -> list[str]:
-    """Return the exec-helper invocation for daemonize/pidfile/handshake, or nothing.
+    """Return the exec-helper invocation for daemonize/pidfile/handshake.
+
+    Called only when :func:`needs_helper` says the command runs through the helper.
 
     Args:
         spec: The command.
@@ -211,6 +213,4 @@ def helper_prefix(spec: Spec, handshake: tuple[int, int] | None, report: int) ->
         options.append("--daemon")
     if spec.pidfile is not None:
         options += ["--pidfile", spec.pidfile]
-    if not needs_helper(spec):
-        return []
     return [sys.executable, "-I", "-S", HELPER, *options, "--"]
