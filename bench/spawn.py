@@ -60,11 +60,14 @@ class Worker:
         return answer
 
     def ask(self, **request: Any) -> dict[str, Any]:
-        """Send one request and return the answer."""
+        """Send one request and return the answer; an error answer raises RuntimeError."""
         assert self.process.stdin is not None
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
-        return self._read()
+        answer = self._read()
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+        return answer
 
     def close(self) -> None:
         """Let the worker exit and reap it."""
@@ -84,9 +87,6 @@ Samples = dict[int, dict[str, list[float]]]  # ballast size -> "corral"/"peer"/.
 def _sample(workers: list[Worker], budget: float, **request: Any) -> Samples:
     """Warm up, then alternate batches between the workers; samples per size and key."""
     warm = [worker.ask(rounds=2, **request) for worker in workers]
-    for answer in warm:
-        if "error" in answer:
-            raise RuntimeError(answer["error"])
     per_round = sum(statistics.median(v) for answer in warm for v in answer.values())
     rounds = max(7, min(300, int(budget / max(per_round, 1e-6))))
     batch = max(1, -(-rounds // BATCHES))
@@ -94,8 +94,6 @@ def _sample(workers: list[Worker], budget: float, **request: Any) -> Samples:
     for start in range(0, rounds, batch):
         for worker in workers if start // batch % 2 == 0 else workers[::-1]:
             answer = worker.ask(rounds=min(batch, rounds - start), **request)
-            if "error" in answer:
-                raise RuntimeError(answer["error"])
             for key, values in answer.items():
                 samples[worker.size].setdefault(key, []).extend(values)
     return samples
