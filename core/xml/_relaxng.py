@@ -21,10 +21,8 @@ __all__ = ["Kind", "schema_kind", "validate"]
 
 Kind = Literal["network", "pool"]
 
-_SCHEMAS: Final[dict[str, tuple[Kind, str]]] = {
-    "network": ("network", "network"),
-    "pool": ("pool", "storagepool"),
-}
+# The root element of each definition, and the schema file that describes it.
+_SCHEMA_FILES: Final[dict[Kind, str]] = {"network": "network", "pool": "storagepool"}
 
 
 def schema_kind(root: etree._Element, file: str | None) -> Kind:
@@ -33,11 +31,11 @@ def schema_kind(root: etree._Element, file: str | None) -> Kind:
     Raises:
         XMLError: The root is neither ``<network>`` nor ``<pool>`` (namespaced ones included).
     """
-    tag = root.tag if isinstance(root.tag, str) else ""
-    if tag not in _SCHEMAS:
-        rule = f"the root element '{display(root)}' is neither <network> nor <pool>"
-        raise rule_error(file, line_of(root), rule)
-    return _SCHEMAS[tag][0]
+    for kind in _SCHEMA_FILES:
+        if root.tag == kind:
+            return kind
+    rule = f"the root element '{display(root)}' is neither <network> nor <pool>"
+    raise rule_error(file, line_of(root), rule)
 
 
 def validate(tree: etree._ElementTree, *, file: str | None = None) -> Kind:
@@ -56,7 +54,7 @@ def validate(tree: etree._ElementTree, *, file: str | None = None) -> Kind:
     """
     root = tree.getroot()
     kind = schema_kind(root, file)
-    schema = load_schema(_SCHEMAS[str(root.tag)][1])
+    schema = load_schema(_SCHEMA_FILES[kind])
     if schema.relaxng.validate(tree):
         return kind
     finding = Explainer(schema, _suspects(schema, root)).explain(root) or _fallback(schema, root)
