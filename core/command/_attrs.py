@@ -109,6 +109,15 @@ class AttrsMixin(Builder):
         """
         return self._limit("core", "max core size", size, zero_sets=True)
 
+    def _identity(self, value: int, what: str) -> int | None:
+        """Return the id to switch to, None for -1 ("unchanged") or a deferred error."""
+        if value == -1:
+            return None
+        if is_count(value):
+            return value
+        self._fail(f"{what} {value!r} is not a non-negative int")
+        return None
+
     def set_uid(self, uid: int) -> Self:
         """Run the child as user ``uid`` (with that user's supplementary groups).
 
@@ -118,10 +127,7 @@ class AttrsMixin(Builder):
         Returns:
             This command, so calls chain.
         """
-        if is_count(uid) or uid == -1:
-            self._spec.uid = None if uid == -1 else uid
-        else:
-            self._fail(f"uid {uid!r} is not a non-negative int")
+        self._spec.uid = self._identity(uid, "uid")
         return self
 
     def set_gid(self, gid: int) -> Self:
@@ -133,10 +139,7 @@ class AttrsMixin(Builder):
         Returns:
             This command, so calls chain.
         """
-        if is_count(gid) or gid == -1:
-            self._spec.gid = None if gid == -1 else gid
-        else:
-            self._fail(f"gid {gid!r} is not a non-negative int")
+        self._spec.gid = self._identity(gid, "gid")
         return self
 
     def clear_caps(self) -> Self:
