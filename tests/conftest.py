@@ -1,4 +1,4 @@
-"""Shared fixtures: a private commandhelper per test, a clean cache, root detection."""
+"""Shared fixtures: a private commandhelper per test and a private entry-point cache."""
 
 from __future__ import annotations
 
@@ -51,4 +51,3 @@ def _private_entry_point_cache(
 ) -> None:
     """Keep stevedore's entry-point cache out of the user's home."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
-
