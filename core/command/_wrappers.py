@@ -104,20 +104,29 @@ def _identity_options(spec: Spec) -> list[str]:
     return options
 
 
-def _dropping_root(spec: Spec) -> bool:
-    return spec.uid not in (None, 0)
+def _changes_caps(spec: Spec) -> bool:
+    """True when the child's capabilities are cut down to the allowed ones.
+
+    Only clear_caps() or a uid change does it: root stays root with its capabilities
+    (virSetUIDGIDWithCaps). Both wrapper dialects follow this one rule.
+    """
+    return spec.clear_caps or spec.uid not in (None, 0)
+
+
+def _raises_ambient(spec: Spec) -> bool:
+    """True when the allowed capabilities must be ambient to survive the uid change."""
+    return spec.uid not in (None, 0) and bool(spec.caps)
 
 
 def _cap_options(spec: Spec) -> list[str]:
+    if not _changes_caps(spec):
+        return []
     allowed = "".join(f",+{cap_name(cap)}" for cap in spec.caps)
-    dropping_root = _dropping_root(spec)
-    if not (spec.clear_caps or dropping_root):
-        return []  # root stays root with its capabilities (virSetUIDGIDWithCaps)
     # libcap-ng's way: empty bounding and inheritable sets but for the allowed ones, so
     # even a root child ends with only those, and a setuid-root program regains nothing.
     options = [f"--bounding-set=-all{allowed}", f"--inh-caps=-all{allowed}"]
-    if dropping_root and spec.caps:
-        options.append(f"--ambient-caps=-all{allowed}")  # survives the uid change
+    if _raises_ambient(spec):
+        options.append(f"--ambient-caps=-all{allowed}")
     return options
 
 
@@ -161,9 +170,9 @@ def _native_options(spec: Spec) -> list[str]:
         if value is not None:
             options += [flag, str(value)]
     options += _native_groups(spec)
-    if spec.clear_caps or _dropping_root(spec):  # the same rule as _cap_options
+    if _changes_caps(spec):
         options += ["--caps", format(sum(1 << cap for cap in set(spec.caps)), "x")]
-        if _dropping_root(spec) and spec.caps:
+        if _raises_ambient(spec):
             options.append("--ambient")
     return options
 
