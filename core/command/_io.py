@@ -58,8 +58,14 @@ class _Sink:
             self.chunks.append(pipe.readall())
 
     def value(self) -> bytes:
-        """Return everything read, joined (without a copy when it is one chunk)."""
-        return self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        """Return everything read, joined once (no copy at all for a single chunk).
+
+        Later calls (the result, then the monitor's outcome) get the same bytes instead
+        of another copy of a large output.
+        """
+        if len(self.chunks) != 1:
+            self.chunks = [b"".join(self.chunks)]
+        return self.chunks[0]
 
 
 class Pump:
