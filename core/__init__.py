@@ -1,10 +1,12 @@
-"""corral.core: the spawning engine, the error layer and the services drivers build on.
+"""corral.core: the spawning engine, the error layer and what drivers and plugins build on.
 
-The public names are re-exported here; the modules behind them are private.
+The public names are re-exported here; the modules behind them are private. What the
+daemon holds (the host, the registry, the plugin manager, corrald.conf loading) is the
+separate :mod:`corral.core.host`, which this module never imports: a driver or plugin
+importing ``corral.core`` never pulls in the host.
 """
 
-from corral.core._config import Config, ConfigKey, load_config
-from corral.core._driver import Driver, DriverContext, HostPaths, operation
+from corral.core._driver import Driver, DriverContext, HostPaths, LifecycleSink, operation
 from corral.core._errors import (
     CommandError,
     ConfigError,
@@ -16,10 +18,8 @@ from corral.core._errors import (
     ProtocolError,
     XMLError,
 )
-from corral.core._host import Host
-from corral.core._plugin_monitor import PluginSpawnMonitor
-from corral.core._plugins import PluginContext
-from corral.core._registry import EntryPointInfo, Registry
+from corral.core._plugin_context import PluginContext
+from corral.core._settings import Config, ConfigKey
 from corral.core.command import (
     PIPE,
     Command,
@@ -42,23 +42,19 @@ __all__ = [
     "Driver",
     "DriverContext",
     "DryRun",
-    "EntryPointInfo",
     "ErrorCode",
     "ErrorDomain",
     "HookScriptError",
-    "Host",
     "HostPaths",
+    "LifecycleSink",
     "NoSupportError",
     "PIPE",
     "PluginContext",
-    "PluginSpawnMonitor",
     "ProtocolError",
-    "Registry",
     "SpawnMonitor",
     "SpawnRecord",
     "XMLError",
     "dry_run",
-    "load_config",
     "monitor_spawns",
     "operation",
 ]

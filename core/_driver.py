@@ -10,8 +10,8 @@ creates it with no arguments, then drives the lifecycle libvirt's state drivers 
 Operations (``network-start``, ``pool-refresh``, ...) are methods marked with
 :func:`operation`; :meth:`Driver.call` dispatches by name, and a name the driver does not
 offer raises :class:`~corral.core.NoSupportError` -- libvirt's NULL vtable slot. Nothing is
-global: everything a driver may use (its paths, the plugin manager, a logger, the
-settings) arrives in the :class:`DriverContext` handed to ``initialize``.
+global: everything a driver may use (its paths, an event sink, a logger, the settings)
+arrives in the :class:`DriverContext` handed to ``initialize``.
 """
 
 from __future__ import annotations
@@ -21,15 +21,13 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
-import pluggy
-from corral.core._config import Config
 from corral.core._errors import CorralError, ErrorCode, ErrorDomain, NoSupportError
-from corral.core._plugin_monitor import call_hook
+from corral.core._settings import Config
 from corral.core.hookspecs import LifecycleEvent
 
-__all__ = ["Driver", "DriverContext", "HostPaths", "operation"]
+__all__ = ["Driver", "DriverContext", "HostPaths", "LifecycleSink", "operation"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -91,6 +89,13 @@ class HostPaths:
         return cls.under_root("/") if privileged else cls.session(environ)
 
 
+class LifecycleSink(Protocol):
+    """Where a driver's lifecycle events go; the host's forwards them to the plugins."""
+
+    def emit(self, event: LifecycleEvent) -> None:
+        """Announce ``event`` to every observer."""
+
+
 @dataclasses.dataclass(frozen=True)
 class DriverContext:
     """What the daemon hands a driver in :meth:`Driver.initialize`.
@@ -98,7 +103,7 @@ class DriverContext:
     Attributes:
         name: The driver's entry-point name (``network``).
         paths: The host's config, state and runtime directories.
-        plugins: The plugin manager; the driver announces events through :meth:`emit`.
+        events: Where lifecycle events go; the driver announces them through :meth:`emit`.
         logger: A logger named ``corral.drivers.<name>``.
         config: The daemon's checked settings.
         privileged: True when running as root (system mode).
@@ -106,7 +111,7 @@ class DriverContext:
 
     name: str
     paths: HostPaths
-    plugins: pluggy.PluginManager
+    events: LifecycleSink
     logger: logging.Logger
     config: Config
     privileged: bool = False
@@ -117,9 +122,7 @@ class DriverContext:
         Raises:
             CorralError: Domain plugin, naming the plugin whose hookimpl failed.
         """
-        event_ = LifecycleEvent(object_type=object_type, name=name, event=event, detail=detail)
-        call_hook(self.plugins, "corral_lifecycle_event",
-                  lambda: self.plugins.hook.corral_lifecycle_event(event=event_))
+        self.events.emit(LifecycleEvent(object_type, name, event, detail))
 
 
 def operation(function: _F) -> _F:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
+from types import ModuleType
 
 import corral.core
+import corral.core.host
+import pytest
 
 PROMISED = {
     # the engine (command-api.md)
@@ -13,23 +18,41 @@ PROMISED = {
     # the error layer
     "CorralError", "CommandError", "XMLError", "ConfigError", "NoSupportError",
     "HookScriptError", "ProtocolError", "ErrorCode", "ErrorDomain",
-    # drivers, plugins and the host that runs them
-    "Driver", "DriverContext", "HostPaths", "operation", "Host", "Registry",
-    "EntryPointInfo", "PluginContext", "PluginSpawnMonitor",
-    "Config", "ConfigKey", "load_config",
+    # what drivers and plugins are given (never the host that runs them)
+    "Driver", "DriverContext", "HostPaths", "LifecycleSink", "operation",
+    "PluginContext", "Config", "ConfigKey",
 }  # fmt: skip
 
+#: What the daemon holds; drivers and plugins never import it.
+PROMISED_HOST = {
+    "Host", "Registry", "EntryPointInfo", "PluginSpawnMonitor", "load_config",
+    "DRIVER_GROUP", "BACKEND_GROUP", "PLUGIN_GROUP",
+}  # fmt: skip
 
-def test_all_is_exactly_the_promised_names() -> None:
-    assert set(corral.core.__all__) == PROMISED
-    assert len(corral.core.__all__) == len(PROMISED)  # no name twice
+NAMESPACES = {corral.core: PROMISED, corral.core.host: PROMISED_HOST}
 
 
-def test_every_exported_name_resolves_and_is_documented() -> None:
-    for name in corral.core.__all__:
-        value = getattr(corral.core, name)
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda module: module.__name__)
+def test_all_is_exactly_the_promised_names(namespace: ModuleType) -> None:
+    assert set(namespace.__all__) == NAMESPACES[namespace]
+    assert len(namespace.__all__) == len(NAMESPACES[namespace])  # no name twice
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda module: module.__name__)
+def test_every_exported_name_resolves_and_is_documented(namespace: ModuleType) -> None:
+    for name in namespace.__all__:
+        value = getattr(namespace, name)
         if inspect.isclass(value) or inspect.isfunction(value):
-            assert inspect.getdoc(value), f"corral.core.{name} has no docstring"
+            assert inspect.getdoc(value), f"{namespace.__name__}.{name} has no docstring"
+
+
+def test_importing_corral_core_does_not_import_the_host() -> None:
+    # A driver or plugin imports corral.core; the host must not come along with it.
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, corral.core, corral.core.hookspecs; "
+         "print(sorted(m for m in sys.modules if m.startswith('corral.core.host')))"],
+        capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_contract_import_line_works() -> None:

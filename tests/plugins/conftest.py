@@ -6,7 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from corral.core import Host, HostPaths, Registry
+from corral.core import HostPaths
+from corral.core.host import Host, Registry
 from corral.plugins.audit import AuditPlugin
 from corral.plugins.policy import PolicyPlugin
 

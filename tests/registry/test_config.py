@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from corral.core import Config, ConfigError, ConfigKey, ErrorCode, load_config
-from corral.core._config import CORE_CONFIG_KEYS, parse_config
+from corral.core import Config, ConfigError, ConfigKey, ErrorCode
+from corral.core.host import load_config
+from corral.core.host._config import CORE_CONFIG_KEYS, parse_config
 
 KEYS = (
     ConfigKey("name", "string", "x"),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from corral.core import ConfigKey, Registry, load_config
-from corral.core._config import parse_config
-from corral.core._plugins import config_keys
+from corral.core import ConfigKey
+from corral.core.host import Registry, load_config
+from corral.core.host._config import check_value, parse_config
+from corral.core.host._plugins import config_keys
 from corral.plugins.audit import AuditPlugin
 from corral.plugins.policy import PolicyPlugin
 
@@ -38,4 +39,5 @@ def test_every_key_is_shown_with_its_default_and_nothing_else() -> None:
     assert set(shown) == set(keys), "document every key, and no key the code lacks"
     for name, raw in shown.items():
         key = keys[name]
-        assert key.check(raw, str(CONF)) == key.default, f"{name}: shown value is not the default"
+        shown_value = check_value(key, raw, str(CONF))
+        assert shown_value == key.default, f"{name}: shown value is not the default"

@@ -13,13 +13,12 @@ from corral.core import (
     DriverContext,
     ErrorCode,
     ErrorDomain,
-    Host,
     HostPaths,
     NoSupportError,
-    Registry,
     operation,
 )
 from corral.core.hookspecs import LifecycleEvent, hookimpl
+from corral.core.host import Host, Registry
 
 
 class Counter(Driver):
@@ -121,11 +120,13 @@ def test_a_driver_used_before_initialize_says_so() -> None:
         _ = Counter().context
 
 
-def test_the_context_carries_paths_plugins_logger_and_settings(tmp_path: Path) -> None:
+def test_the_context_carries_paths_events_logger_and_settings(tmp_path: Path) -> None:
     host = make_host(tmp_path, counter=Counter)
     context = host.start_driver("counter").context
     assert context.paths.state == tmp_path / "var/lib/corral"
-    assert context.plugins is host.plugins and context.config is host.config
+    assert context.config is host.config
+    # A driver gets an event sink, never the plugin manager itself.
+    assert not hasattr(context, "plugins") and callable(context.events.emit)
     assert context.logger is logging.getLogger("corral.drivers.counter")
     assert context.privileged is False
 

@@ -18,8 +18,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from corral.core import CommandError, CorralError, ErrorCode, Host, HostPaths, Registry
-from corral.core._registry import DRIVER_GROUP, PLUGIN_GROUP
+from corral.core import CommandError, CorralError, ErrorCode, HostPaths
+from corral.core.host import DRIVER_GROUP, PLUGIN_GROUP, Host, Registry
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "corral-example-plugin"
 PROJECT = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
@@ -132,7 +132,8 @@ def test_pip_installs_the_example_and_a_fresh_interpreter_runs_it(tmp_path: Path
     )
     script = (
         "import json, sys\n"
-        "from corral.core import Host, HostPaths, Registry\n"
+        "from corral.core import HostPaths\n"
+        "from corral.core.host import Host, Registry\n"
         "host = Host.open(Registry.discover(), HostPaths.under_root(sys.argv[1]), sys.argv[2],"
         " privileged=False)\n"
         "host.start_driver('dummy')\n"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from corral.core import ConfigError, ConfigKey, CorralError, ErrorDomain, Host, HostPaths, Registry
-from corral.core._registry import PLUGIN_GROUP
+from corral.core import ConfigError, ConfigKey, CorralError, ErrorDomain, HostPaths
 from corral.core.hookspecs import hookimpl
+from corral.core.host import PLUGIN_GROUP, Host, Registry
 
 PATHS = HostPaths.under_root("/nonexistent-root")
 

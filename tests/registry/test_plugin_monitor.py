@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Generator
 
 import pytest
-from corral.core import CommandError, CorralError, ErrorDomain, PluginSpawnMonitor, SpawnRecord
-from corral.core._plugins import new_plugin_manager, register_plugin
+from corral.core import CommandError, CorralError, ErrorDomain, SpawnRecord
 from corral.core.hookspecs import hookimpl
+from corral.core.host import PluginSpawnMonitor
+from corral.core.host._plugins import new_plugin_manager, register_plugin
 
 
 def record(*argv: str) -> SpawnRecord:

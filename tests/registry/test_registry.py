@@ -8,8 +8,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from corral.core import CorralError, Driver, ErrorCode, ErrorDomain, NoSupportError, Registry
-from corral.core._registry import DRIVER_GROUP, PLUGIN_GROUP
+from corral.core import CorralError, Driver, ErrorCode, ErrorDomain, NoSupportError
+from corral.core.host import DRIVER_GROUP, PLUGIN_GROUP, Registry
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_DRIVER = "from corral.core import Driver\nclass Good(Driver):\n    pass\n"

@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
-from corral.core._config import Config, ConfigKey, load_config
 from corral.core._driver import Driver, DriverContext, HostPaths
 from corral.core._errors import CorralError, ErrorCode, ErrorDomain, NoSupportError
-from corral.core._plugin_monitor import PluginSpawnMonitor, call_hook
-from corral.core._plugins import config_keys, load_plugins
-from corral.core._registry import DRIVER_GROUP, Registry, wrap_failure
+from corral.core._settings import Config, ConfigKey
 from corral.core.command import monitor_spawns
+from corral.core.host._config import load_config
+from corral.core.host._plugin_events import PluginEvents
+from corral.core.host._plugin_monitor import PluginSpawnMonitor, call_hook
+from corral.core.host._plugins import config_keys, load_plugins
+from corral.core.host._registry import DRIVER_GROUP, Registry, wrap_failure
 
 __all__ = ["Host"]
 
@@ -91,7 +93,7 @@ class Host:
                               domain=ErrorDomain.REGISTRY, code=ErrorCode.OPERATION_INVALID,
                               driver=name)
         driver_class = self.registry.driver_class(name)
-        context = DriverContext(name, self.paths, self.plugins,
+        context = DriverContext(name, self.paths, PluginEvents(self.plugins),
                                 logging.getLogger(f"corral.drivers.{name}"),
                                 self.config, self.privileged)
         try:

@@ -2,9 +2,10 @@
 
 A plugin entry point points at either a *class* or a ready object (usually a module):
 
-- a class is instantiated with a :class:`PluginContext` (its name, the checked settings,
-  the host's paths and a logger), so its state lives in the instance, never in globals
-  (a class without an ``__init__`` of its own is instantiated with no argument);
+- a class is instantiated with a :class:`~corral.core.PluginContext` (its name, the
+  checked settings, the host's paths and a logger), so its state lives in the instance,
+  never in globals (a class without an ``__init__`` of its own is instantiated with no
+  argument);
 - anything else is registered as it is.
 
 Either may declare ``config_keys`` (a tuple of :class:`~corral.core.ConfigKey`): the
@@ -16,35 +17,19 @@ wrapper is a :class:`~corral.core.CorralError` naming the plugin and the hook.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
 import pluggy
 from corral.core import hookspecs
-from corral.core._config import CORE_CONFIG_KEYS, Config, ConfigKey
 from corral.core._driver import HostPaths
 from corral.core._errors import ConfigError, CorralError, ErrorCode, ErrorDomain
-from corral.core._registry import PLUGIN_GROUP, Registry, wrap_failure
+from corral.core._plugin_context import PluginContext
+from corral.core._settings import Config, ConfigKey
+from corral.core.host._config import CORE_CONFIG_KEYS
+from corral.core.host._registry import PLUGIN_GROUP, Registry, wrap_failure
 
-__all__ = ["PluginContext", "config_keys", "load_plugins", "new_plugin_manager"]
-
-
-@dataclasses.dataclass(frozen=True)
-class PluginContext:
-    """What a plugin class receives when corral creates it.
-
-    Attributes:
-        name: The plugin's entry-point name (``audit``).
-        config: The daemon's checked settings, the plugin's own keys included.
-        paths: The host's config, state and runtime directories.
-        logger: A logger named ``corral.plugins.<name>``.
-    """
-
-    name: str
-    config: Config
-    paths: HostPaths
-    logger: logging.Logger
+__all__ = ["config_keys", "load_plugins", "new_plugin_manager", "register_plugin"]
 
 
 def config_keys(registry: Registry) -> tuple[ConfigKey, ...]:

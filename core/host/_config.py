@@ -8,9 +8,11 @@ The syntax is libvirtd.conf's, not INI::
     max_clients = 5000                # integers; booleans are 0 or 1
 
 Parsing is kept apart from checking: :func:`parse_config` turns text into raw values with
-their line numbers, :meth:`ConfigKey.check` gives each value its type. Every problem is a
+their line numbers, :func:`check_value` gives each value its key's type. Every problem is a
 :class:`~corral.core.ConfigError` naming ``file:line`` and the key, so an administrator can
-go straight to the mistake. The keys are not hard-wired here: the core declares
+go straight to the mistake. What a key is (:class:`~corral.core.ConfigKey`) and the checked
+result (:class:`~corral.core.Config`) live outside the host, in ``corral.core``, because
+plugins and drivers use them. The keys are not hard-wired here: the host declares
 :data:`CORE_CONFIG_KEYS`, each plugin its own ``config_keys``, the daemon its own, and
 :func:`load_config` accepts their union.
 """
@@ -21,14 +23,11 @@ import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Literal
 
 from corral.core._errors import ConfigError, ErrorCode
+from corral.core._settings import Config, ConfigKey, ConfigValue
 
-__all__ = ["CORE_CONFIG_KEYS", "Config", "ConfigKey", "ConfigValue", "load_config", "parse_config"]
-
-ConfigValue = str | int | bool | tuple[str, ...]
-ConfigKind = Literal["string", "int", "bool", "list"]
+__all__ = ["CORE_CONFIG_KEYS", "check_config", "load_config", "parse_config"]
 
 # One token per match; whitespace and comments are skipped by the scanner, newlines are
 # kept because they end a statement (except inside a list).
@@ -55,80 +54,29 @@ class _RawValue:
     line: int
 
 
-@dataclasses.dataclass(frozen=True)
-class ConfigKey:
-    """A setting corrald.conf may contain.
-
-    Attributes:
-        name: The key as written in the file.
-        kind: ``"string"``, ``"int"``, ``"bool"`` (written 0 or 1) or ``"list"`` (of strings).
-        default: The value when the file does not set it.
-        doc: One sentence for the administrator (shown in the shipped corrald.conf).
-    """
-
-    name: str
-    kind: ConfigKind
-    default: ConfigValue
-    doc: str = ""
-
-    def check(self, raw: _RawValue, file: str) -> ConfigValue:
-        """Return ``raw`` as this key's type, or raise ConfigError naming file:line."""
-        value = raw.value
-        if self.kind == "string" and isinstance(value, str):
-            return value
-        if self.kind == "int" and isinstance(value, int):
-            return value
-        if self.kind == "bool" and value in (0, 1) and isinstance(value, int):
-            return bool(value)
-        if self.kind == "list" and isinstance(value, tuple):
-            if all(isinstance(item, str) for item in value):
-                return tuple(str(item) for item in value)
-        wanted = {"string": "a quoted string", "int": "an integer", "bool": "0 or 1",
-                  "list": 'a list of quoted strings like ["a", "b"]'}[self.kind]
-        raise ConfigError(
-            f"{file}:{raw.line}: the value of '{self.name}' must be {wanted}, not {value!r}.",
-            code=ErrorCode.CONF_SYNTAX, file=file, line=raw.line, key=self.name,
-        )
+def check_value(key: ConfigKey, raw: _RawValue, file: str) -> ConfigValue:
+    """Return ``raw`` as ``key``'s type, or raise ConfigError naming file:line."""
+    value = raw.value
+    if key.kind == "string" and isinstance(value, str):
+        return value
+    if key.kind == "int" and isinstance(value, int):
+        return value
+    if key.kind == "bool" and value in (0, 1) and isinstance(value, int):
+        return bool(value)
+    if key.kind == "list" and isinstance(value, tuple):
+        if all(isinstance(item, str) for item in value):
+            return tuple(str(item) for item in value)
+    wanted = {"string": "a quoted string", "int": "an integer", "bool": "0 or 1",
+              "list": 'a list of quoted strings like ["a", "b"]'}[key.kind]
+    raise ConfigError(
+        f"{file}:{raw.line}: the value of '{key.name}' must be {wanted}, not {value!r}.",
+        code=ErrorCode.CONF_SYNTAX, file=file, line=raw.line, key=key.name,
+    )
 
 
 CORE_CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("plugins", "list", (), "The plugins to enable, by entry-point name."),
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class Config(Mapping[str, ConfigValue]):
-    """The checked settings: every known key, with its default where the file is silent.
-
-    Attributes:
-        source: The file read, or None for pure defaults.
-    """
-
-    data: Mapping[str, ConfigValue]
-    source: str | None = None
-
-    @classmethod
-    def defaults(cls, keys: Iterable[ConfigKey]) -> Config:
-        """Return a Config holding every key's default, as if the file were empty."""
-        return cls({key.name: key.default for key in keys})
-
-    def __getitem__(self, name: str) -> ConfigValue:
-        return self.data[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def string(self, name: str) -> str:
-        """Return the string setting ``name``."""
-        return str(self.data[name])
-
-    def strings(self, name: str) -> tuple[str, ...]:
-        """Return the list setting ``name``."""
-        value = self.data[name]
-        return value if isinstance(value, tuple) else (str(value),)
 
 
 def _tokens(text: str, file: str) -> Iterator[_Token]:
@@ -236,7 +184,7 @@ def check_config(raw: Mapping[str, _RawValue], keys: Iterable[ConfigKey], file: 
                 f"{file}:{value.line}: unknown setting '{name}'.{hint}",
                 file=file, line=value.line, key=name,
             )
-        values[name] = known[name].check(value, file)
+        values[name] = check_value(known[name], value, file)
     return Config(values, file)
 
 
