@@ -2,7 +2,8 @@
 
 The engine reaps its children itself with ``waitpid`` so it keeps the raw wait status,
 and tells the ``Popen`` object afterwards (so Popen never warns about a child it thinks
-still runs). Waiting with a timeout polls a pidfd instead of sleeping.
+still runs). Waiting with a timeout polls a pidfd instead of sleeping. The parent's side
+of the handshake works on the child's pipes too: read its ready byte, then let it exec.
 """
 
 from __future__ import annotations
@@ -163,6 +164,33 @@ class Child:
             self.wait_exit(time.monotonic() + grace)
         self.send(signal.SIGKILL)
         return self.reap()
+
+    def handshake_wait(self) -> bool:
+        """Read the child's ready byte (the ``ready`` pipe); True if it is ready to exec."""
+        fd = self.owned.pop("ready")
+        try:
+            return os.read(fd, 1) == b"1"
+        finally:
+            os.close(fd)
+
+    def handshake_notify(self) -> None:
+        """Let the child exec (write on the ``go`` pipe).
+
+        Raises:
+            OSError: The child is gone.
+        """
+        fd = self.owned.pop("go")
+        try:
+            os.write(fd, b"1")
+        finally:
+            os.close(fd)
+
+    def refuse_handshake(self) -> None:
+        """Close unread handshake pipes: the waiting child then exits 125 without exec."""
+        for name in ("ready", "go"):
+            fd = self.owned.pop(name, None)
+            if fd is not None:
+                os.close(fd)
 
     def close_fds(self) -> None:
         """Close every pipe end the engine kept for this child."""

@@ -3,6 +3,10 @@
 A port of libvirt's virCommand. Building never raises (deferred errors); ``run``,
 ``run_async`` and ``to_string`` raise the first mistake. The object is reusable: each
 run starts a fresh child and keeps the configuration (the input buffer included).
+
+The path of one run: this class claims the command and asks the spawn monitor
+(:mod:`._observe`), :mod:`._runner` starts and drives the :class:`._child.Child`, and
+:mod:`._result` turns its outcome into a result or an error.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import IO, Self
 
@@ -20,19 +25,27 @@ from corral.core.command import _runner
 from corral.core.command._aio import finish_in_thread
 from corral.core.command._args import ArgsMixin, coerce
 from corral.core.command._attrs import AttrsMixin
+from corral.core.command._child import Child
+from corral.core.command._dryrun import current_dry_run
 from corral.core.command._env import EnvMixin
 from corral.core.command._format import arg_log, command_string, write_text
-from corral.core.command._handshake import HandshakeMixin
 from corral.core.command._launch import SpawnFailure
-from corral.core.command._lifecycle import ABORT_GRACE
-from corral.core.command._result import CommandResult, Outcome
+from corral.core.command._observe import Watch, monitored
+from corral.core.command._result import (
+    CommandResult,
+    Outcome,
+    check_outcome,
+    make_result,
+    synthetic_status,
+)
+from corral.core.command._rules import check_runnable
 from corral.core.command._spec import PIPE, Spec
 from corral.core.command._stdio import StdioMixin
 
 __all__ = ["Command"]
 
 
-class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
+class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
     """A command to run: ``Command("dnsmasq", "--strict-order").add_env_pass_common().run()``.
 
     Args:
@@ -42,7 +55,16 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
     """
 
     def __init__(self, binary: str | bytes | os.PathLike[str], *args: object) -> None:
-        self._init_lifecycle(Spec(argv=[]))
+        self._spec = Spec(argv=[])
+        # The run state: the child of the current run (or a dry run's faked outcome), the
+        # monitor watching an async child, the caller's pipe ends, and the start claim.
+        self._child: Child | None = None
+        self._faked: Outcome | None = None
+        self._watch: Watch | None = None
+        self._output_fd: int | None = None
+        self._error_fd: int | None = None
+        self._starting = False  # a run()/run_async() is between its checks and its end
+        self._start_lock = threading.Lock()
         value, problem = coerce(binary, "argument 0")
         if value is None:
             self._fail(str(problem))
@@ -68,6 +90,11 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
         return f"<Command {self._quoted()}>"
 
     @property
+    def argv(self) -> list[str]:
+        """The argument vector as text, binary first, as given."""
+        return self._spec.display_argv
+
+    @property
     def pid(self) -> int | None:
         """The pid of the child started by :meth:`run_async` while it is not reaped."""
         return None if self._child is None else self._child.pid
@@ -85,6 +112,9 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
         return self._error_fd
 
     # --- logging ------------------------------------------------------------------
+
+    def _quoted(self) -> str:
+        return command_string(self._spec.env, self._spec.display_argv, False)
 
     def to_string(self, linebreaks: bool = False) -> str:
         """Return the command quoted for a POSIX shell: ``A=B C='D  E' true F 'G  H'``.
@@ -127,7 +157,11 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
         return self._conclude(outcome, check)
 
     def _run_child(self) -> Outcome:
-        child = self._start()
+        try:
+            child = self._start()
+        except SpawnFailure as exc:
+            # As if a child had exited with libvirt's status for the failure.
+            return Outcome(synthetic_status(exc.exit_status), failure=str(exc))
         try:
             _runner.drive(child, self._spec)
             return _runner.outcome_of(child)
@@ -155,6 +189,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
         try:
             child = self._start()
         except SpawnFailure as exc:
+            # run_async has no status to report a failed spawn with.
             raise CommandError(
                 str(exc), code=ErrorCode.SYSTEM_ERROR, argv=self.argv, status=exc.exit_status
             ) from exc
@@ -176,7 +211,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
             self._report_reaped(outcome)
             return self._conclude(outcome, check)
         child = self._running("wait()")
-        self._refuse_pending_handshake(child.owned)
+        child.refuse_handshake()
         limit = None if timeout is None else time.monotonic() + timeout
         try:
             _runner.drive(child, self._spec, limit)
@@ -198,7 +233,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
                     self._report_reaped(Outcome(raw_status=0))
             return
         with contextlib.suppress(Exception):
-            child.terminate(ABORT_GRACE)
+            child.terminate(_runner.ABORT_GRACE)
         with contextlib.suppress(Exception):
             self._release(child)
 
@@ -219,7 +254,51 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
         finish = functools.partial(self.wait, None, check)
         if not pid:
             return finish()  # a dry run: nothing to wait for
-        return await finish_in_thread(pid, finish, ABORT_GRACE)
+        return await finish_in_thread(pid, finish, _runner.ABORT_GRACE)
+
+    # --- handshake (the child side is the exec helper's --handshake READY GO) --------
+
+    def handshake_wait(self) -> None:
+        """Block until the child (started with require_handshake) is ready to exec.
+
+        Under a dry run it returns at once: no child was started to hold back.
+
+        Raises:
+            CommandError: No handshake is pending, or the child died before it.
+        """
+        if self._faked is None and not self._pending("handshake_wait()", "ready").handshake_wait():
+            raise CommandError(
+                f"The child of ({self._quoted()}) exited before the handshake.",
+                code=ErrorCode.OPERATION_FAILED,
+                argv=self.argv,
+            )
+
+    def handshake_notify(self) -> None:
+        """Let the waiting child exec (at once under a dry run).
+
+        Raises:
+            CommandError: No handshake is pending, or the child is gone.
+        """
+        if self._faked is not None:
+            return
+        try:
+            self._pending("handshake_notify()", "go").handshake_notify()
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot notify the child of ({self._quoted()}): {exc.strerror}.",
+                code=ErrorCode.OPERATION_FAILED,
+                argv=self.argv,
+            ) from exc
+
+    def _pending(self, what: str, end: str) -> Child:
+        child = self._running(what)
+        if end not in child.owned:
+            raise CommandError(
+                f"{what} found no handshake pending for ({self._quoted()}).",
+                code=ErrorCode.OPERATION_INVALID,
+                argv=self.argv,
+            )
+        return child
 
     # --- lifetime -------------------------------------------------------------------
 
@@ -238,3 +317,90 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
         trace: TracebackType | None,
     ) -> None:
         self.close()
+
+    # --- the steps the public methods share ---------------------------------------
+
+    @contextlib.contextmanager
+    def _claimed(self, blocking: bool) -> Iterator[None]:
+        """Check the command may start now and hold it against a second, concurrent start."""
+        with self._start_lock:  # the check and the claim as one step (two threads, one run)
+            self._raise_if_invalid()
+            if self._child is not None or self._starting:
+                pid = "" if self._child is None else f" (pid {self._child.pid})"
+                raise CommandError(
+                    f"The command ({self._quoted()}) is already running{pid}; "
+                    "wait() or abort() it first.",
+                    code=ErrorCode.OPERATION_INVALID,
+                    argv=self.argv,
+                )
+            check_runnable(self._spec, blocking)
+            self._starting = True
+        try:
+            yield
+        finally:
+            self._starting = False
+
+    def _running(self, what: str) -> Child:
+        if self._child is None:
+            raise CommandError(
+                f"{what} needs a child started by run_async(), and none is running.",
+                code=ErrorCode.OPERATION_INVALID,
+                argv=self.argv,
+            )
+        return self._child
+
+    def _spawn(self, mode: str, real: Callable[[], Outcome]) -> Outcome:
+        """Run ``real`` (or the dry run's fake) under the context's spawn monitor."""
+        dry = current_dry_run()
+        spawn = real if dry is None else functools.partial(_runner.fake, self._spec, dry)
+        outcome, watch = monitored(self._spec, mode, dry is not None, spawn)
+        if mode == "async":
+            self._watch = watch
+        return outcome
+
+    def _start(self) -> Child:
+        """Spawn the child and hand the ``PIPE`` read ends over to the caller."""
+        try:
+            child = _runner.start(self._spec)
+        finally:
+            self._close_parent_fds()
+        self._child = child
+        spec = self._spec
+        if spec.output_fd == PIPE:
+            self._output_fd = child.owned.pop("stdout")
+        if spec.error_fd == PIPE and not spec.error_to_output:
+            self._error_fd = child.owned.pop("stderr")
+        if spec.nonblocking:
+            for fd in (self._output_fd, self._error_fd):
+                if fd is not None:
+                    os.set_blocking(fd, False)
+        return child
+
+    def _release(self, child: Child) -> None:
+        """Forget a child: kill it if it still runs, close its fds, report the reaping."""
+        if not child.reaped:
+            child.terminate(_runner.ABORT_GRACE)
+        child.close_fds()
+        self._child = None
+        if self._watch is not None:
+            self._report_reaped(_runner.outcome_of(child))
+
+    def _report_reaped(self, outcome: Outcome) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.reaped(outcome)
+
+    def _close_parent_fds(self) -> None:
+        for fd, close_parent in list(self._spec.pass_fds.items()):
+            if close_parent:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                del self._spec.pass_fds[fd]
+
+    def _conclude(self, outcome: Outcome, check: bool) -> CommandResult:
+        spec = self._spec
+        result = make_result(spec, outcome)
+        check_outcome(
+            result, outcome, self._quoted, lambda: self.argv, check=check, raw=spec.raw_status
+        )
+        return result

@@ -12,7 +12,7 @@ import contextlib
 import contextvars
 import dataclasses
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 __all__ = ["SpawnMonitor", "SpawnRecord", "current_spawn_monitor", "monitor_spawns"]
 
@@ -48,18 +48,21 @@ class SpawnRecord:
     error: str | None = None
 
 
+T = TypeVar("T")
+
+
 class SpawnMonitor(Protocol):
     """What the engine calls around a spawn."""
 
     def check(self, record: SpawnRecord) -> str | None:
         """Return a reason to refuse this spawn, or None to allow it."""
 
-    def observe(self, record: SpawnRecord, spawn: Callable[[], None]) -> None:
-        """Call ``spawn()`` exactly once, letting its exception propagate.
+    def observe(self, record: SpawnRecord, spawn: Callable[[], T]) -> T:
+        """Call ``spawn()`` exactly once and return what it returns; let its exception propagate.
 
         For ``run()`` the call covers start to reaping (the record is complete when
         ``spawn`` returns); for ``run_async()`` it covers the start only and
-        :meth:`reaped` follows later.
+        :meth:`reaped` follows later. The value is the engine's own: pass it on untouched.
         """
 
     def reaped(self, record: SpawnRecord) -> None:

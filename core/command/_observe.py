@@ -14,7 +14,7 @@ from corral.core.command._monitor import SpawnMonitor, SpawnRecord, current_spaw
 from corral.core.command._result import Outcome, describe_status
 from corral.core.command._spec import Spec, display
 
-__all__ = ["fill_record", "monitored"]
+__all__ = ["Watch", "fill_record", "monitored"]
 
 
 def _new_record(spec: Spec, mode: str, dry: bool) -> SpawnRecord:
@@ -64,29 +64,43 @@ def _record_failure(record: SpawnRecord, exc: Exception) -> None:
     record.error = record.error or summary
 
 
+class Watch:
+    """The monitor watching an asynchronous child, and its record, until it is reaped."""
+
+    def __init__(self, monitor: SpawnMonitor, record: SpawnRecord) -> None:
+        self.monitor = monitor
+        self.record = record
+
+    def reaped(self, outcome: Outcome) -> None:
+        """Complete the record from ``outcome`` (a dry run's is already) and report it."""
+        if not self.record.dry_run:
+            fill_record(self.record, outcome)
+        self.monitor.reaped(self.record)
+
+
 def monitored(
-    spec: Spec, mode: str, dry: bool, spawn: Callable[[SpawnRecord | None], None]
-) -> tuple[SpawnRecord | None, SpawnMonitor | None]:
+    spec: Spec, mode: str, dry: bool, spawn: Callable[[], Outcome]
+) -> tuple[Outcome, Watch | None]:
     """Run ``spawn`` under the context's monitor (check first, then observe).
 
     Args:
         spec: The command about to spawn.
         mode: ``"run"`` or ``"async"`` (``"daemon"`` is derived from the spec).
         dry: Whether a dry run fakes the spawn.
-        spawn: Does the spawn; gets the record to fill (None without a monitor).
+        spawn: Does the spawn and returns its outcome (for ``"async"``: the start's).
 
     Returns:
-        The record and the monitor (both None when no monitor is installed), so an
-        asynchronous child can report :meth:`SpawnMonitor.reaped` later.
+        What ``spawn`` returned, and for ``"async"`` under a monitor the watch that
+        reports :meth:`SpawnMonitor.reaped` later (None otherwise).
 
     Raises:
-        CommandError: OPERATION_DENIED when the monitor refuses; whatever ``spawn``
-            raises otherwise (also recorded in ``record.error``).
+        CommandError: OPERATION_DENIED when the monitor refuses, INTERNAL_ERROR when its
+            observe() does not return what spawn() returned; whatever ``spawn`` raises
+            otherwise (also recorded in ``record.error``).
     """
     monitor = current_spawn_monitor()
     if monitor is None:
-        spawn(None)
-        return None, None
+        return spawn(), None
     record = _new_record(spec, mode, dry)
     reason = monitor.check(record)
     if reason is not None:
@@ -96,13 +110,28 @@ def monitored(
             argv=list(record.argv),
             reason=reason,
         )
+    spawned = False
 
-    def observed() -> None:
+    def observed() -> Outcome:
+        nonlocal spawned
+        spawned = True
         try:
-            spawn(record)
+            outcome = spawn()
         except Exception as exc:
             _record_failure(record, exc)
             raise
+        if mode == "async" and not dry:
+            record.pid = outcome.pid  # the rest is known once wait() or abort() reaps
+        else:
+            fill_record(record, outcome)
+        return outcome
 
-    monitor.observe(record, observed)
-    return record, monitor
+    outcome: object = monitor.observe(record, observed)
+    if not isinstance(outcome, Outcome):
+        broken = "without returning what spawn() returned" if spawned else "without spawning"
+        raise CommandError(
+            f"The spawn monitor {monitor!r} returned from observe() {broken}.",
+            code=ErrorCode.INTERNAL_ERROR,
+            argv=list(record.argv),
+        )
+    return outcome, Watch(monitor, record) if mode == "async" else None

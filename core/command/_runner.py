@@ -20,10 +20,13 @@ from corral.core.command._launch import launch, resolve_binary
 from corral.core.command._result import Outcome, synthetic_status
 from corral.core.command._spec import Spec
 
-__all__ = ["TIMEOUT_GRACE", "drive", "fake", "outcome_of", "start"]
+__all__ = ["ABORT_GRACE", "TIMEOUT_GRACE", "drive", "fake", "outcome_of", "start"]
 
 TIMEOUT_GRACE = 1.0
 """Seconds between SIGTERM and SIGKILL when a set_timeout expires."""
+
+ABORT_GRACE = 0.1
+"""Seconds abort() (and a cancelled run_async_io) gives a child between SIGTERM and SIGKILL."""
 
 
 def start(spec: Spec) -> Child:

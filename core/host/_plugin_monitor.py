@@ -15,7 +15,7 @@ and registrations the same treatment.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 from corral.core._errors import CorralError, ErrorCode, ErrorDomain
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from corral.core.command import SpawnRecord
 
 __all__ = ["PluginSpawnMonitor", "call_hook"]
+
+T = TypeVar("T")
 
 
 class PluginSpawnMonitor:
@@ -43,17 +45,23 @@ class PluginSpawnMonitor:
             spawn=record))
         return None if reason is None else str(reason)
 
-    def observe(self, record: SpawnRecord, spawn: Callable[[], None]) -> None:
-        """Call the ``corral_spawn`` wrappers around ``spawn()``, which runs exactly once."""
+    def observe(self, record: SpawnRecord, spawn: Callable[[], T]) -> T:
+        """Call the ``corral_spawn`` wrappers around ``spawn()``; return what it returned.
+
+        ``spawn()`` runs exactly once, innermost. Its value is taken there, not from the
+        hook's result, which a wrapper may replace (a plain ``yield`` gives None).
+        """
         run_spawn = spawn
-        raised: list[BaseException] = []
+        returned: T
+        raised: BaseException | None = None
 
         def innermost(spawn: SpawnRecord) -> None:
             # pluggy passes arguments by name: this must be called "spawn" like the spec.
+            nonlocal returned, raised
             try:
-                run_spawn()
+                returned = run_spawn()
             except BaseException as exc:
-                raised.append(exc)
+                raised = exc
                 raise
 
         try:
@@ -61,12 +69,13 @@ class PluginSpawnMonitor:
         except CorralError:
             raise
         except Exception as exc:
-            if raised and exc is raised[0]:
+            if exc is raised:
                 raise  # the spawn's own error passes through untouched
             raise _plugin_failure(self.plugins, "corral_spawn", exc) from exc
-        if raised:
+        if raised is not None:
             # A wrapper swallowed the spawn's error: the caller must still see it.
-            raise raised[0]
+            raise raised
+        return returned  # pluggy calls innermost once every wrapper has yielded
 
     def reaped(self, record: SpawnRecord) -> None:
         """Tell ``corral_spawn_reaped`` that an async child has been reaped."""

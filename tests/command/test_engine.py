@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from corral.core import (
@@ -27,6 +28,8 @@ from corral.core import (
     monitor_spawns,
 )
 from corral.core.command import _wrappers
+
+T = TypeVar("T")
 
 # (what is wrong, how to build it, a word the error must contain)
 MISTAKES: list[tuple[str, Callable[[Path], Command], str]] = [
@@ -362,10 +365,10 @@ class Recorder:
         self.calls.append(("check", record))
         return "policy says no" if os.path.basename(record.argv[0]) in self.deny else None
 
-    def observe(self, record: SpawnRecord, spawn: Callable[[], None]) -> None:
+    def observe(self, record: SpawnRecord, spawn: Callable[[], T]) -> T:
         self.calls.append(("observe", record))
         try:
-            spawn()
+            return spawn()
         finally:
             self.seen_in_observe.append((record.pid, record.status))
 
@@ -473,13 +476,27 @@ def test_run_async_io_under_a_dry_run(tmp_path: Path) -> None:
 
 def test_a_monitor_that_never_spawns_is_an_error(tmp_path: Path) -> None:
     class Swallower(Recorder):
-        def observe(self, record: SpawnRecord, spawn: Callable[[], None]) -> None:
+        def observe(self, record: SpawnRecord, spawn: Callable[[], T]) -> T:
             self.calls.append(("observe", record))  # forgets to call spawn()
 
     marker = tmp_path / "spawned"
     with monitor_spawns(Swallower()), pytest.raises(CommandError, match="without spawning"):
         Command("touch", marker).run()
     assert not marker.exists()
+
+
+def test_a_monitor_must_return_what_the_spawn_returned(tmp_path: Path) -> None:
+    class Dropper(Recorder):
+        def observe(self, record: SpawnRecord, spawn: Callable[[], T]) -> T:
+            spawn()
+            return "something else"  # type: ignore[return-value]
+
+    marker = tmp_path / "spawned"
+    with monitor_spawns(Dropper()), pytest.raises(CommandError) as caught:
+        Command("touch", marker).run()
+    assert caught.value.code == ErrorCode.INTERNAL_ERROR
+    assert "returned from observe() without returning what spawn() returned" in str(caught.value)
+    assert marker.exists()  # it did spawn: the error says so rather than "without spawning"
 
 
 CONTRACT_METHODS = """

@@ -12,6 +12,7 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from corral.core import (
@@ -22,6 +23,8 @@ from corral.core import (
     SpawnRecord,
     monitor_spawns,
 )
+
+T = TypeVar("T")
 
 
 def _kill_pidfile_owner(pidfile: Path) -> None:
@@ -110,8 +113,8 @@ class _HoldingMonitor:
         self.release.wait(10)
         return None
 
-    def observe(self, record: SpawnRecord, spawn: Callable[[], None]) -> None:
-        spawn()
+    def observe(self, record: SpawnRecord, spawn: Callable[[], T]) -> T:
+        return spawn()
 
     def reaped(self, record: SpawnRecord) -> None:
         """Nothing to do."""

@@ -79,6 +79,13 @@ def test_wrappers_surround_exactly_one_spawn() -> None:
     assert log == ["before", "spawn", "after status=0"]
 
 
+def test_observe_returns_what_the_spawn_returned() -> None:
+    """A wrapper's plain ``yield`` makes the hook's result None: the spawn's value survives."""
+    outcome = object()
+    assert monitor_with(Around([])).observe(record("true"), lambda: outcome) is outcome
+    assert monitor_with().observe(record("true"), lambda: outcome) is outcome
+
+
 def test_the_spawns_own_error_passes_through_unchanged() -> None:
     log: list[str] = []
     failure = CommandError("exit 1", status=1)
