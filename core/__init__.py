@@ -28,6 +28,7 @@ from corral.core.command import (
     SpawnMonitor,
     SpawnRecord,
     dry_run,
+    monitor_all_spawns,
     monitor_spawns,
 )
 
@@ -59,6 +60,7 @@ __all__ = [
     "XMLError",
     "dry_run",
     "load_config",
+    "monitor_all_spawns",
     "monitor_spawns",
     "operation",
 ]
