@@ -28,6 +28,7 @@ from corral.core.command import (
     SpawnMonitor,
     SpawnRecord,
     dry_run,
+    monitor_all_spawns,
     monitor_spawns,
 )
 
@@ -55,6 +56,7 @@ __all__ = [
     "SpawnRecord",
     "XMLError",
     "dry_run",
+    "monitor_all_spawns",
     "monitor_spawns",
     "operation",
 ]

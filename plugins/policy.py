@@ -14,8 +14,11 @@ kept as they are, for regular expressions; nothing is ever run through a shell):
     deny  arg "re:--conf-dir=.*" for dnsmasq   # re: is a regular expression; 'for' scopes it
 
 Patterns are shell-style globs (``*``, ``?``, ``[...]``) unless they start with ``re:``;
-both must match the whole word. A bare binary name is resolved through ``PATH`` (and
-symlinks) first, so ``deny binary /usr/bin/rm`` also stops ``rm``. **Deny wins**: if any
+both must match the whole word. A binary rule judges the paths the engine resolved for
+the spawn (:attr:`SpawnRecord.found` and :attr:`SpawnRecord.binary`: found on ``PATH``,
+then every symlink resolved), and the child executes exactly ``binary``, so
+``deny binary /usr/bin/rm`` also stops ``rm`` and a symlink flipped after the check
+changes nothing. **Deny wins**: if any
 deny rule matches, the command is refused; otherwise an allow rule lets it run; otherwise
 the default decides. The refusal names the rule and its ``file:line``.
 """
@@ -93,9 +96,16 @@ class RuleSet:
     default: str = "allow"
     default_where: str = "the built-in default"
 
-    def check(self, argv: Sequence[str]) -> str | None:
-        """Return why ``argv`` is refused, or None if it may run (deny wins)."""
-        binaries = _binary_candidates(argv[0]) if argv else []
+    def check(self, argv: Sequence[str], binaries: Sequence[str] | None = None) -> str | None:
+        """Return why ``argv`` is refused, or None if it may run (deny wins).
+
+        Args:
+            argv: The command, binary first.
+            binaries: The paths to judge the binary by (a spawn's resolved ones); None
+                looks ``argv[0]`` up here, for checking a command that is not spawning.
+        """
+        if binaries is None:
+            binaries = _binary_candidates(argv[0]) if argv else []
         matching = [rule for rule in self.rules if rule.matches(binaries, argv[1:])]
         denied = [rule for rule in matching if rule.verdict == "deny"]
         if denied:
@@ -116,6 +126,17 @@ def _binary_candidates(binary: str) -> list[str]:
     if not found:
         return [binary]
     return [os.path.abspath(found), os.path.realpath(found)]
+
+
+def _spawn_candidates(spawn: SpawnRecord) -> list[str]:
+    """The paths the engine resolved for ``spawn``: judged now, executed later, unchanged.
+
+    Never looked up again here: a second lookup could find another file than the one
+    the child executes (a symlink flipped meanwhile, a relative PATH entry).
+    """
+    if spawn.binary is None or spawn.found is None:
+        return [spawn.argv[0]]  # nothing found: it cannot run, judge the name as given
+    return [spawn.found, spawn.binary]
 
 
 def parse_rules(text: str, file: str = "<string>") -> RuleSet:
@@ -216,4 +237,4 @@ class PolicyPlugin:
     @hookimpl
     def corral_spawn_check(self, spawn: SpawnRecord) -> str | None:
         """Return the reason the rules refuse this command, or None."""
-        return self.rules.check(spawn.argv)
+        return self.rules.check(spawn.argv, _spawn_candidates(spawn))

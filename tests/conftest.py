@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from corral.core.command import _monitor
 
 HELPERS = Path(__file__).parent / "helpers"
 
@@ -51,3 +53,15 @@ def _private_entry_point_cache(
 ) -> None:
     """Keep stevedore's entry-point cache out of the user's home."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_process_wide_monitor() -> Iterator[None]:
+    """Forget the process-wide spawn monitors a test left installed.
+
+    A test that starts a host's driver and never shuts it down leaves the host's plugins
+    watching every later spawn of the session (as they would in corrald): keep that test's
+    policy out of the next one.
+    """
+    yield
+    _monitor._process_wide = ()

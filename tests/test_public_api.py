@@ -14,7 +14,7 @@ import pytest
 PROMISED = {
     # the engine (command-api.md)
     "Command", "CommandResult", "PIPE", "dry_run", "DryRun",
-    "SpawnMonitor", "SpawnRecord", "monitor_spawns",
+    "SpawnMonitor", "SpawnRecord", "monitor_spawns", "monitor_all_spawns",
     # the error layer
     "CorralError", "CommandError", "XMLError", "ConfigError", "NoSupportError",
     "HookScriptError", "ProtocolError", "ErrorCode", "ErrorDomain",

@@ -6,7 +6,12 @@ shell. See ``docs/command.md`` for the guide and the virCommand name table.
 
 from corral.core.command._command import Command
 from corral.core.command._dryrun import DryRun, dry_run
-from corral.core.command._monitor import SpawnMonitor, SpawnRecord, monitor_spawns
+from corral.core.command._monitor import (
+    SpawnMonitor,
+    SpawnRecord,
+    monitor_all_spawns,
+    monitor_spawns,
+)
 from corral.core.command._result import CommandResult
 from corral.core.command._spec import PIPE
 
@@ -18,5 +23,6 @@ __all__ = [
     "SpawnMonitor",
     "SpawnRecord",
     "dry_run",
+    "monitor_all_spawns",
     "monitor_spawns",
 ]

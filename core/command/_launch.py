@@ -1,4 +1,4 @@
-"""Starting a child: resolve the binary, make the pipes, build the exec chain, call Popen.
+"""Starting a child: make the pipes, build the exec chain, call Popen.
 
 Only native ``Popen`` options are used (close_fds, pass_fds, cwd, umask, process_group,
 env), so CPython keeps its vfork path; ``preexec_fn`` appears only for a caller's
@@ -22,7 +22,7 @@ from corral.core.command._child import Child
 from corral.core.command._spec import PIPE, Spec, display
 from corral.core.command._wrappers import helper_prefix, needs_helper, wrapper_prefix
 
-__all__ = ["SpawnFailure", "launch", "resolve_binary"]
+__all__ = ["SpawnFailure", "launch"]
 
 PIPE_SIZE = 1024 * 1024
 
@@ -36,26 +36,6 @@ class SpawnFailure(CommandError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message, code=ErrorCode.SYSTEM_ERROR, status=status)
         self.exit_status = status
-
-
-def resolve_binary(binary: str | bytes) -> str | bytes:
-    """Find ``binary`` against the *parent's* PATH (libvirt's rule), as an absolute path.
-
-    Raises:
-        SpawnFailure: status 127 when a bare name is on no PATH entry.
-    """
-    slash = "/" if isinstance(binary, str) else b"/"
-    if slash in binary:  # type: ignore[operator]
-        return os.path.abspath(binary)
-    if binary:
-        for directory in os.get_exec_path():
-            if isinstance(binary, bytes):
-                path: str | bytes = os.path.join(os.fsencode(directory), binary)
-            else:
-                path = os.path.join(directory, binary)
-            if os.access(path, os.X_OK) and not os.path.isdir(path):
-                return path
-    raise SpawnFailure(127, f"Cannot find '{display(binary)}' in path")
 
 
 def _check_passed_fds(spec: Spec) -> None:

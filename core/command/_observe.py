@@ -1,7 +1,8 @@
 """The engine's side of the spawn-monitor seam: build the record, ask, observe, report.
 
-With no monitor installed for the context, a spawn costs one ContextVar lookup here and
-no record is built.
+The binary is resolved here, once per start, for the record and for the exec alike
+(see ``_resolve``). With no monitor installed, a spawn costs one ContextVar lookup here
+and no record is built.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 
 from corral.core._errors import CommandError, ErrorCode
 from corral.core.command._monitor import SpawnMonitor, SpawnRecord, current_spawn_monitor
+from corral.core.command._resolve import resolve
 from corral.core.command._result import Outcome, describe_status
 from corral.core.command._spec import Spec, display
 
@@ -19,8 +21,12 @@ __all__ = ["Watch", "fill_record", "monitored"]
 
 def _new_record(spec: Spec, mode: str, dry: bool) -> SpawnRecord:
     cwd = "/" if spec.daemonize else (None if spec.cwd is None else display(spec.cwd))
+    found = None if spec.resolution is None else spec.resolution.found
+    real = None if spec.resolution is None else spec.resolution.real
     return SpawnRecord(
         argv=tuple(spec.display_argv),
+        binary=None if real is None else display(real),
+        found=None if found is None else display(found),
         env_names=None if spec.env is None else tuple(sorted(spec.env)),
         cwd=cwd,
         mode="daemon" if spec.daemonize else mode,
@@ -98,6 +104,8 @@ def monitored(
             observe() does not return what spawn() returned; whatever ``spawn`` raises
             otherwise (also recorded in ``record.error``).
     """
+    # The child executes exactly this (``_runner.start`` takes it): what the monitor judges.
+    spec.resolution = resolve(spec.argv[0])
     monitor = current_spawn_monitor()
     if monitor is None:
         return spawn(), None

@@ -16,7 +16,8 @@ from corral.core.command._child import Child
 from corral.core.command._dryrun import DryRun, fake_outcome
 from corral.core.command._format import command_string
 from corral.core.command._io import Pump
-from corral.core.command._launch import launch, resolve_binary
+from corral.core.command._launch import SpawnFailure, launch
+from corral.core.command._resolve import resolve
 from corral.core.command._result import Outcome, synthetic_status
 from corral.core.command._spec import Spec
 
@@ -30,13 +31,21 @@ ABORT_GRACE = 0.1
 
 
 def start(spec: Spec) -> Child:
-    """Resolve the binary, spawn the child and set up its buffer pump.
+    """Spawn the child of the binary resolved for this start and set up its buffer pump.
+
+    The resolution made for the spawn monitor is taken (and used up), so the child
+    executes exactly the path the monitor judged; without one the binary is resolved now.
 
     Raises:
         SpawnFailure: When no child could run.
         CommandError: When a wrapper is missing or a passed fd is not open.
     """
-    child = launch(spec, resolve_binary(spec.argv[0]))
+    resolution, spec.resolution = spec.resolution, None
+    if resolution is None:
+        resolution = resolve(spec.argv[0])
+    if resolution.real is None:
+        raise SpawnFailure(127, str(resolution.missing))
+    child = launch(spec, resolution.real)
     if spec.timeout is not None:
         child.deadline = child.started + spec.timeout
     if spec.captures:

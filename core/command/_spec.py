@@ -11,9 +11,12 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from corral.core._errors import CommandError, ErrorCode
+
+if TYPE_CHECKING:
+    from corral.core.command._resolve import Resolution
 
 __all__ = ["PIPE", "Builder", "Spec", "display", "has_nul", "is_count", "type_name"]
 
@@ -61,6 +64,7 @@ class Spec:
     error_buffer: bool = False
     error_binary: bool = False
     error: str | None = None
+    resolution: Resolution | None = None  # the binary found for the start under way
 
     @property
     def display_argv(self) -> list[str]:

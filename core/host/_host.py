@@ -3,8 +3,9 @@
 :class:`Host` is the glue the daemon (and a test) needs: read corrald.conf with every
 known key, build the plugin manager, start drivers by name with libvirt's lifecycle
 (rolling back the ones already started if a later one fails), reload them on SIGHUP,
-shut them down in reverse order, and install the plugin spawn monitor so every command
-any driver runs passes through the plugins.
+shut them down in reverse order, and install the plugin spawn monitor process-wide
+(while a driver runs, and during every host operation) so every command any driver
+runs, from any thread, executor or task, passes through the plugins.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pluggy
 from corral.core._driver import Driver, DriverContext, HostPaths
 from corral.core._errors import CorralError, ErrorCode, ErrorDomain, NoSupportError
 from corral.core._settings import Config, ConfigKey
-from corral.core.command import monitor_spawns
+from corral.core.command import monitor_all_spawns
 from corral.core.host._config import load_config
 from corral.core.host._plugin_events import PluginEvents
 from corral.core.host._plugin_monitor import PluginSpawnMonitor, call_hook
@@ -49,6 +50,8 @@ class Host:
         self.plugins = plugins
         self.privileged = privileged
         self.drivers: dict[str, Driver] = {}
+        self._monitor = PluginSpawnMonitor(plugins)  # one, so two installs are asked once
+        self._running = contextlib.ExitStack()  # holds the monitor while a driver runs
 
     @classmethod
     def open(cls, registry: Registry, paths: HostPaths, config_file: str | Path | None = None,
@@ -69,15 +72,14 @@ class Host:
         return cls(registry, config, paths, plugins, privileged)
 
     def spawn_monitor(self) -> PluginSpawnMonitor:
-        """Return a spawn monitor forwarding to this host's plugins."""
-        return PluginSpawnMonitor(self.plugins)
+        """Return the spawn monitor forwarding to this host's plugins (always the same one)."""
+        return self._monitor
 
     @contextlib.contextmanager
     def monitored(self) -> Iterator[PluginSpawnMonitor]:
-        """Route every spawn made in this thread/task through the plugins until the end."""
-        monitor = self.spawn_monitor()
-        with monitor_spawns(monitor):
-            yield monitor
+        """Route every spawn of this process, from any thread, through the plugins until the end."""
+        with monitor_all_spawns(self._monitor):
+            yield self._monitor
 
     def start_driver(self, name: str) -> Driver:
         """Create and initialize the driver ``name``, then announce it to the plugins.
@@ -104,6 +106,8 @@ class Host:
             info = self.registry.info(DRIVER_GROUP, name)
             raise wrap_failure(exc, f"The {info.describe()} failed to initialize",
                                ErrorDomain.REGISTRY, driver=name) from exc
+        if not self.drivers:
+            self._running.enter_context(monitor_all_spawns(self._monitor))
         self.drivers[name] = driver
         call_hook(self.plugins, "corral_driver_registered",
                   lambda: self.plugins.hook.corral_driver_registered.call_historic(
@@ -147,5 +151,9 @@ class Host:
 
     def _stop(self, name: str, driver: Driver) -> None:
         self.drivers.pop(name, None)
-        with self.monitored():
-            driver.shutdown()
+        try:
+            with self.monitored():
+                driver.shutdown()
+        finally:
+            if not self.drivers:
+                self._running.close()  # the last driver is gone: its threads with it

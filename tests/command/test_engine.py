@@ -517,7 +517,7 @@ def test_the_public_names() -> None:
 
     assert sorted(corral.core.command.__all__) == sorted(
         ["PIPE", "Command", "CommandResult", "DryRun", "SpawnMonitor", "SpawnRecord",
-         "dry_run", "monitor_spawns"]
+         "dry_run", "monitor_all_spawns", "monitor_spawns"]
     )  # fmt: skip
     assert set(corral.core.command.__all__) <= set(corral.core.__all__)
     assert [name for name in CONTRACT_METHODS if not hasattr(Command, name)] == []
