@@ -20,6 +20,7 @@ PROMISED = {
     "HookScriptError", "ProtocolError", "ErrorCode", "ErrorDomain",
     # what drivers and plugins are given (never the host that runs them)
     "Driver", "DriverContext", "HostPaths", "LifecycleSink", "operation",
+    "Operation", "Argument",
     "PluginContext", "Config", "ConfigKey",
 }  # fmt: skip
 
