@@ -6,7 +6,7 @@ separate :mod:`corral.core.host`, which this module never imports: a driver or p
 importing ``corral.core`` never pulls in the host.
 """
 
-from corral.core._driver import Driver, DriverContext, HostPaths, LifecycleSink, operation
+from corral.core._driver import Driver, DriverContext, LifecycleSink
 from corral.core._errors import (
     CommandError,
     ConfigError,
@@ -18,6 +18,8 @@ from corral.core._errors import (
     ProtocolError,
     XMLError,
 )
+from corral.core._operation import Argument, Operation, operation
+from corral.core._paths import HostPaths
 from corral.core._plugin_context import PluginContext
 from corral.core._settings import Config, ConfigKey
 from corral.core.command import (
@@ -33,6 +35,7 @@ from corral.core.command import (
 )
 
 __all__ = [
+    "Argument",
     "Command",
     "CommandError",
     "CommandResult",
@@ -49,6 +52,7 @@ __all__ = [
     "HostPaths",
     "LifecycleSink",
     "NoSupportError",
+    "Operation",
     "PIPE",
     "PluginContext",
     "ProtocolError",

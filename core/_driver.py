@@ -8,89 +8,49 @@ creates it with no arguments, then drives the lifecycle libvirt's state drivers 
     shutdown()            stateCleanup: release resources; networks and pools keep running
 
 Operations (``network-start``, ``pool-refresh``, ...) are methods marked with
-:func:`operation`; :meth:`Driver.call` dispatches by name, and a name the driver does not
-offer raises :class:`~corral.core.NoSupportError` -- libvirt's NULL vtable slot. Nothing is
-global: everything a driver may use (its paths, an event sink, a logger, the settings)
-arrives in the :class:`DriverContext` handed to ``initialize``.
+:func:`~corral.core.operation`; :meth:`Driver.call` is the typed boundary every call
+crosses:
+
+- a name the driver does not offer raises :class:`~corral.core.NoSupportError` --
+  libvirt's NULL vtable slot;
+- the arguments are checked against the method's signature and type hints first
+  (INVALID_ARG naming the argument and the operation);
+- a plain :class:`~corral.core.CorralError` the operation raises without a domain gets
+  the driver's :attr:`Driver.domain`; any other exception becomes INTERNAL_ERROR naming
+  the driver and the operation, the original chained as ``__cause__``.
+
+Nothing is global: everything a driver may use (its paths, its lifecycle sink, a logger,
+the settings) arrives in the :class:`DriverContext` handed to ``initialize``. The order of
+a lifecycle, for every driver::
+
+    start:  context.begin(..., "start")   plugins may refuse (hook scripts' "start begin")
+            ... the work ...
+            context.emit(..., "started")  observe only
+    stop:   ... the work ...
+            context.emit(..., "stopped")  observe only: a stop is never refused
+
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol
 
 from corral.core._errors import CorralError, ErrorCode, ErrorDomain, NoSupportError
+from corral.core._operation import Operation, describe, is_operation
+from corral.core._paths import HostPaths
 from corral.core._settings import Config
 from corral.core.hookspecs import LifecycleEvent
 
-__all__ = ["Driver", "DriverContext", "HostPaths", "LifecycleSink", "operation"]
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-@dataclasses.dataclass(frozen=True)
-class HostPaths:
-    """Where corral keeps its files: libvirt's three directories.
-
-    Attributes:
-        config: Definitions the administrator owns (``networks/NAME.xml``, ``hooks/``).
-        state: Files that must survive a reboot (dnsmasq config, leases).
-        runtime: Files that must not (sockets, pid files, live status).
-    """
-
-    config: Path
-    state: Path
-    runtime: Path
-
-    @classmethod
-    def under_root(cls, root: str | os.PathLike[str] = "/") -> HostPaths:
-        """System layout below ``root``: ``etc/corral``, ``var/lib/corral``, ``run/corral``."""
-        base = Path(root)
-        return cls(base / "etc/corral", base / "var/lib/corral", base / "run/corral")
-
-    @classmethod
-    def session(cls, environ: Mapping[str, str] | None = None) -> HostPaths:
-        """Per-user layout from the XDG variables (libvirt's session mode).
-
-        Config goes to ``$XDG_CONFIG_HOME/corral``, state to ``$XDG_STATE_HOME/corral`` and
-        runtime to ``$XDG_RUNTIME_DIR/corral``; like libvirt, a missing runtime directory
-        falls back to the user's cache directory.
-        """
-        env = os.environ if environ is None else environ
-        home = Path(env.get("HOME") or Path.home())
-
-        def xdg(name: str, fallback: Path) -> Path:
-            return Path(env.get(name) or fallback) / "corral"
-
-        cache = xdg("XDG_CACHE_HOME", home / ".cache")
-        return cls(
-            xdg("XDG_CONFIG_HOME", home / ".config"),
-            xdg("XDG_STATE_HOME", home / ".local/state"),
-            Path(env["XDG_RUNTIME_DIR"]) / "corral" if env.get("XDG_RUNTIME_DIR") else cache,
-        )
-
-    @classmethod
-    def resolve(
-        cls,
-        root: str | os.PathLike[str] | None = None,
-        *,
-        privileged: bool | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> HostPaths:
-        """Pick the layout corrald uses: ``--root DIR``, else system for root, else session."""
-        if root is not None:
-            return cls.under_root(root)
-        if privileged is None:
-            privileged = os.geteuid() == 0
-        return cls.under_root("/") if privileged else cls.session(environ)
+__all__ = ["Driver", "DriverContext", "LifecycleSink"]
 
 
 class LifecycleSink(Protocol):
     """Where a driver's lifecycle events go; the host's forwards them to the plugins."""
+
+    def begin(self, event: LifecycleEvent) -> str | None:
+        """Ask whether ``event`` may begin: a reason refuses it, None lets it happen."""
 
     def emit(self, event: LifecycleEvent) -> None:
         """Announce ``event`` to every observer."""
@@ -103,10 +63,11 @@ class DriverContext:
     Attributes:
         name: The driver's entry-point name (``network``).
         paths: The host's config, state and runtime directories.
-        events: Where lifecycle events go; the driver announces them through :meth:`emit`.
+        events: Where lifecycle events go, through :meth:`begin` and :meth:`emit`.
         logger: A logger named ``corral.drivers.<name>``.
         config: The daemon's checked settings.
         privileged: True when running as root (system mode).
+        domain: The driver's error domain (its :attr:`Driver.domain`).
     """
 
     name: str
@@ -115,6 +76,26 @@ class DriverContext:
     logger: logging.Logger
     config: Config
     privileged: bool = False
+    domain: str = ErrorDomain.NONE
+
+    def begin(self, object_type: str, name: str, event: str, detail: str = "") -> None:
+        """Announce that ``event`` (``start``) is about to begin; a plugin may refuse it.
+
+        Call it before any work, so that a refusal leaves nothing to roll back. The
+        hook-script runner answers it with the administrator's ``start begin`` scripts.
+
+        Raises:
+            CorralError: OPERATION_DENIED in the driver's domain with the plugin's reason
+                when one refuses; what a plugin raises (a ``HookScriptError``) as it is.
+        """
+        lifecycle = LifecycleEvent(object_type, name, event, detail)
+        reason = self.events.begin(lifecycle)
+        if reason is not None:
+            raise CorralError(
+                f"A plugin refused to let the {object_type} '{name}' {event}: {reason}",
+                domain=self.domain, code=ErrorCode.OPERATION_DENIED, driver=self.name,
+                object_type=object_type, object=name, event=event, reason=reason,
+            )
 
     def emit(self, object_type: str, name: str, event: str, detail: str = "") -> None:
         """Announce a lifecycle event (``network``, ``default``, ``started``) to every plugin.
@@ -125,34 +106,37 @@ class DriverContext:
         self.events.emit(LifecycleEvent(object_type, name, event, detail))
 
 
-def operation(function: _F) -> _F:
-    """Mark a driver method as an operation :meth:`Driver.call` may dispatch to.
-
-    The operation's name is the method's name with underscores turned into dashes
-    (``network_start`` → ``network-start``), matching the daemon's command names.
-    """
-    function.__corral_operation__ = True  # type: ignore[attr-defined]
-    return function
-
-
 class Driver:
     """Base class of every driver; override the lifecycle and mark operations.
 
     Attributes:
-        domain: The :class:`~corral.core.ErrorDomain` this driver's errors carry.
+        domain: The error domain this driver's errors carry: an
+            :class:`~corral.core.ErrorDomain` member, or a short lowercase name of the
+            driver's own (``"leases"``).
     """
 
-    domain: ClassVar[ErrorDomain] = ErrorDomain.NONE
+    domain: ClassVar[str] = ErrorDomain.NONE
     _context: DriverContext | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        ErrorDomain.of(cls.domain)  # a bad domain fails when the class is defined
+
+    @classmethod
+    def describe_operations(cls) -> dict[str, Operation]:
+        """Return every operation this driver offers by name, read without calling any.
+
+        This is what the daemon's ``query-commands`` lists: the name, the read-only tag
+        and the arguments (name, type, required) of each.
+        """
+        found = (describe(getattr(cls, attr)) for attr in dir(cls)
+                 if is_operation(getattr(cls, attr, None)))
+        return {operation.name: operation for operation in sorted(found, key=_by_name)}
 
     @classmethod
     def operations(cls) -> frozenset[str]:
         """Return the names of the operations this driver offers."""
-        return frozenset(
-            attr.replace("_", "-")
-            for attr in dir(cls)
-            if getattr(getattr(cls, attr, None), "__corral_operation__", False)
-        )
+        return frozenset(cls.describe_operations())
 
     @property
     def context(self) -> DriverContext:
@@ -181,15 +165,44 @@ class Driver:
     def call(self, name: str, /, **arguments: Any) -> Any:
         """Run the operation ``name`` with keyword ``arguments`` and return its result.
 
+        Arguments may be given by their wire names (``input-data``) or parameter names.
+
         Raises:
             NoSupportError: If this driver does not offer ``name``.
+            CorralError: INVALID_ARG for an unknown, missing or mistyped argument;
+                INTERNAL_ERROR (the cause chained) if the operation raised something
+                other than a CorralError; what the operation raised otherwise.
         """
-        if name not in self.operations():
-            offered = ", ".join(sorted(self.operations())) or "none"
-            driver = self._context.name if self._context else type(self).__name__
+        driver = self._context.name if self._context else type(self).__name__
+        operations = self.describe_operations()
+        if name not in operations:
+            offered = ", ".join(operations) or "none"
             raise NoSupportError(
                 f"The driver '{driver}' does not support the operation '{name}' "
                 f"(it offers: {offered}).",
                 domain=self.domain, operation=name, driver=driver,
             )
-        return getattr(self, name.replace("-", "_"))(**arguments)
+        operation = operations[name]
+        bound = operation.bind(arguments, driver=driver, domain=self.domain)
+        try:
+            return getattr(self, operation.method)(**bound)
+        except CorralError as exc:
+            self.claim(exc)
+            raise
+        except Exception as exc:
+            raise CorralError(
+                f"The operation '{name}' of the driver '{driver}' failed with "
+                f"{type(exc).__name__}: {exc}",
+                domain=self.domain, code=ErrorCode.INTERNAL_ERROR, driver=driver,
+                operation=name,
+            ) from exc
+
+    def claim(self, error: CorralError) -> CorralError:
+        """Give ``error`` this driver's domain if it was raised without one; return it."""
+        if error.domain == ErrorDomain.NONE:
+            error.domain = self.domain
+        return error
+
+
+def _by_name(operation: Operation) -> str:
+    return operation.name

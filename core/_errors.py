@@ -18,12 +18,18 @@ Foreign exceptions (``OSError``, lxml's) are translated where they enter corral,
 with ``raise CorralError(...) from exc``. Errors cross the daemon socket as
 ``{"class": ..., "desc": ..., "data": {"domain": ..., "code": ..., ...}}`` and
 :meth:`CorralError.from_dict` rebuilds the same class on the client side.
+
+The model is open to drivers: a subclass may have a constructor of its own (copies, pickles
+and the wire form never call it; they restore the attributes), every subclass is known to
+:meth:`CorralError.from_dict` by its class name once its module is imported, and a domain
+is any short lowercase name -- :class:`ErrorDomain` lists corral's own.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Any, ClassVar
+import re
+from typing import Any, ClassVar, Self, TypeVar
 
 __all__ = [
     "CommandError",
@@ -39,7 +45,11 @@ __all__ = [
 
 
 class ErrorDomain(enum.StrEnum):
-    """The subsystem an error comes from (libvirt's ``virErrorDomain``)."""
+    """The subsystem an error comes from (libvirt's ``virErrorDomain``): corral's own.
+
+    The set is not closed: a third-party driver may use a domain of its own, any short
+    lowercase name (see :meth:`of`); an error's ``domain`` is then that plain string.
+    """
 
     NONE = "none"
     COMMAND = "command"
@@ -55,6 +65,25 @@ class ErrorDomain(enum.StrEnum):
     DAEMON = "daemon"
     RPC = "rpc"
     CLI = "cli"
+
+    @classmethod
+    def of(cls, value: str) -> str:
+        """Return ``value`` as a domain: the member when corral knows it, else the string.
+
+        Raises:
+            ValueError: If ``value`` is not 1-32 characters of ``a-z``, ``0-9``, ``_`` or
+                ``-`` starting with a letter (a domain is a name, not a sentence).
+        """
+        try:
+            return cls(value)
+        except ValueError:
+            if isinstance(value, str) and _DOMAIN_NAME.fullmatch(value):
+                return value
+        raise ValueError(f"{value!r} is not an error domain: use a short lowercase name "
+                         "like 'leases' (a-z, 0-9, '_' or '-', starting with a letter).")
+
+
+_DOMAIN_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
 class ErrorCode(enum.IntEnum):
@@ -100,56 +129,107 @@ class ErrorCode(enum.IntEnum):
 class CorralError(Exception):
     """The root of every corral error.
 
+    A subclass may define a constructor with arguments of its own; it must call
+    ``super().__init__(message, ...)`` and should pass its machine-readable fields as
+    ``detail`` (attributes set otherwise survive pickling and :meth:`with_message`, but
+    not the daemon socket).
+
     Args:
         message: A complete sentence for a human; ``str(error)`` returns it.
-        domain: The subsystem that raised it (defaults to the class's domain).
+        domain: The subsystem that raised it (defaults to the class's domain): an
+            :class:`ErrorDomain` or a driver's own short lowercase name.
         code: What went wrong (defaults to the class's code).
         **detail: Machine-readable context (JSON-serialisable values), kept in
             :attr:`detail` and sent across the daemon socket under ``data``.
+
+    Raises:
+        ValueError: If ``domain`` is not a valid domain name (see :meth:`ErrorDomain.of`).
     """
 
-    default_domain: ClassVar[ErrorDomain] = ErrorDomain.NONE
+    default_domain: ClassVar[str] = ErrorDomain.NONE
     default_code: ClassVar[ErrorCode] = ErrorCode.INTERNAL_ERROR
 
     def __init__(
         self,
         message: str,
         *,
-        domain: ErrorDomain | None = None,
+        domain: str | None = None,
         code: ErrorCode | None = None,
         **detail: Any,
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.domain = ErrorDomain(domain) if domain is not None else self.default_domain
+        self.domain = ErrorDomain.of(domain) if domain is not None else self.default_domain
         self.code = ErrorCode(code) if code is not None else self.default_code
         self.detail: dict[str, Any] = detail
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every subclass is rebuilt as itself from the wire; corral's own names stay
+        # corral's (a third party's "CommandError" must not take over the engine's).
+        super().__init_subclass__(**kwargs)
+        ErrorDomain.of(cls.default_domain)
+        known = _CLASSES.get(cls.__name__)
+        if known is None or known.__module__ != __name__:
+            _CLASSES[cls.__name__] = cls
 
     def __str__(self) -> str:
         return self.message
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}({self.message!r}, domain={self.domain.value!r}, "
+            f"{type(self).__name__}({self.message!r}, domain={str(self.domain)!r}, "
             f"code={self.code.name})"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.message, self.domain, self.code, self.detail))
+        # Not (class, args): a subclass's constructor may take other arguments than the
+        # message. The instance is made blank and its attributes restored instead.
+        return (_blank, (type(self), self.message), self.__dict__.copy())
+
+    def with_message(self, message: str, **detail: Any) -> Self:
+        """Return a copy saying ``message``, with ``detail`` added; class, domain and code kept.
+
+        The copy is made without calling the constructor, so it works for any subclass.
+        """
+        copy = _blank(type(self), message)
+        copy.__dict__.update(self.__dict__)
+        copy.message = message
+        copy.detail = {**self.detail, **detail}
+        return copy
 
     def to_dict(self) -> dict[str, Any]:
         """Return the wire form: ``{"class", "desc", "data": {"domain", "code", ...}}``."""
-        data = {"domain": self.domain.value, "code": int(self.code), **self.detail}
+        data = {"domain": str(self.domain), "code": int(self.code), **self.detail}
         return {"class": type(self).__name__, "desc": self.message, "data": data}
 
     @classmethod
     def from_dict(cls, wire: dict[str, Any]) -> CorralError:
-        """Rebuild the error :meth:`to_dict` produced, as the same class where known."""
+        """Rebuild the error :meth:`to_dict` produced, as the same class where known.
+
+        A class the receiving side does not know (its module is not imported there)
+        becomes a :class:`CorralError` with the same message, domain, code and detail; an
+        unreadable domain or code becomes ``none`` / INTERNAL_ERROR.
+        """
         data = dict(wire.get("data") or {})
-        domain = _enum_or(ErrorDomain, data.pop("domain", None), ErrorDomain.NONE)
-        code = _enum_or(ErrorCode, data.pop("code", None), ErrorCode.INTERNAL_ERROR)
-        error_class = _CLASSES.get(str(wire.get("class")), CorralError)
-        return _rebuild(error_class, str(wire.get("desc", "")), domain, code, data)
+        try:
+            domain = ErrorDomain.of(data.pop("domain", None))
+        except ValueError:
+            domain = ErrorDomain.NONE
+        try:
+            code = ErrorCode(data.pop("code", None))
+        except ValueError:
+            code = ErrorCode.INTERNAL_ERROR
+        error = _blank(_CLASSES.get(str(wire.get("class")), CorralError),
+                       str(wire.get("desc", "")))
+        error.domain, error.code, error.detail = domain, code, data
+        return error
+
+
+#: Every CorralError class by name, for :meth:`CorralError.from_dict` (filled by
+#: ``__init_subclass__``; the root is added by hand).
+_CLASSES: dict[str, type[CorralError]] = {"CorralError": CorralError}
+
+_E = TypeVar("_E", bound=CorralError)
 
 
 class CommandError(CorralError):
@@ -249,32 +329,8 @@ class ProtocolError(CorralError):
     default_code = ErrorCode.RPC
 
 
-_CLASSES: dict[str, type[CorralError]] = {
-    klass.__name__: klass
-    for klass in (
-        CorralError,
-        CommandError,
-        XMLError,
-        ConfigError,
-        NoSupportError,
-        HookScriptError,
-        ProtocolError,
-    )
-}
-
-
-def _enum_or(kind: type[enum.Enum], value: Any, fallback: Any) -> Any:
-    try:
-        return kind(value)
-    except ValueError:
-        return fallback
-
-
-def _rebuild(
-    error_class: type[CorralError],
-    message: str,
-    domain: ErrorDomain,
-    code: ErrorCode,
-    detail: dict[str, Any],
-) -> CorralError:
-    return error_class(message, domain=domain, code=code, **detail)
+def _blank(error_class: type[_E], message: str) -> _E:
+    """Return an instance of ``error_class`` whose constructor was not called."""
+    error = error_class.__new__(error_class, message)  # BaseException.__new__ sets args
+    error.message = message
+    return error

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from corral.core._driver import HostPaths
+from corral.core._paths import HostPaths
 from corral.core._settings import Config
 
 __all__ = ["PluginContext"]

@@ -9,8 +9,22 @@ meets them::
     corral_spawn_check(spawn)   -> str | None   veto, firstresult: a reason refuses the spawn
     corral_spawn(spawn)                         wrap it: @hookimpl(wrapper=True), then yield
     corral_spawn_reaped(spawn)                  an async child was reaped (wait/abort)
+    corral_lifecycle_begin(event) -> str | None veto, firstresult: a reason refuses the change
     corral_lifecycle_event(event)               a driver's object changed state
     corral_driver_registered(name, driver)      historic: late plugins still see every driver
+
+A driver's lifecycle meets them in this order (libvirt's hook-script order)::
+
+    start:  corral_lifecycle_begin(event="start")    vetoable: nothing has been done yet
+            ... the driver's work ...
+            corral_lifecycle_event(event="started")  observe only
+    stop:   ... the driver's work ...
+            corral_lifecycle_event(event="stopped")  observe only: a stop is never refused
+
+A started driver whose class has hookimpls of its own is registered as a plugin too
+(named ``driver:<name>``): that is how the hook-script runner, a driver found through
+the ``corral.drivers`` entry point ``hooks``, refuses another driver's start without either
+importing the other.
 
 ``spawn`` is a :class:`~corral.core.command.SpawnRecord`: argv, environment *names* (never
 values), pid, status, signal, duration. A refused spawn never starts: the engine raises
@@ -48,7 +62,8 @@ class LifecycleEvent:
     Attributes:
         object_type: What changed: ``network``, ``pool``, ``node``, ...
         name: Which one: the network's or pool's name.
-        event: What happened: ``defined``, ``started``, ``stopped``, ``undefined``, ...
+        event: What happened: ``defined``, ``started``, ``stopped``, ``undefined``, ...;
+            for :func:`corral_lifecycle_begin`, what is about to: ``start``, ``define``.
         detail: Extra words, possibly empty (``"autostart"``, the reason of a failure).
     """
 
@@ -91,6 +106,21 @@ def corral_spawn_reaped(spawn: SpawnRecord) -> None:
 
     Args:
         spawn: The same record :func:`corral_spawn` saw, now with status and duration.
+    """
+
+
+@hookspec(firstresult=True)
+def corral_lifecycle_begin(event: LifecycleEvent) -> str | None:
+    """Decide whether a driver's object may change state; called before the driver acts.
+
+    Args:
+        event: What is about to happen: ``event`` is the verb (``start``, ``define``).
+
+    Returns:
+        A complete sentence saying why the change is refused, or None to let it happen.
+        The first plugin to return a reason wins: the driver raises OPERATION_DENIED with
+        it and does nothing. A hookimpl may raise instead (the hook-script runner raises
+        :class:`~corral.core.HookScriptError`); the driver's caller sees that error.
     """
 
 

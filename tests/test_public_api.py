@@ -20,6 +20,7 @@ PROMISED = {
     "HookScriptError", "ProtocolError", "ErrorCode", "ErrorDomain",
     # what drivers and plugins are given (never the host that runs them)
     "Driver", "DriverContext", "HostPaths", "LifecycleSink", "operation",
+    "Operation", "Argument",
     "PluginContext", "Config", "ConfigKey",
 }  # fmt: skip
 
@@ -63,3 +64,21 @@ def test_the_contract_import_line_works() -> None:
         namespace,
     )
     assert namespace["Command"] is corral.core.Command
+
+
+def test_the_cli_imports_only_public_modules_of_the_rest_of_corral() -> None:
+    # An application is built on the public names; its own private modules are its own.
+    import ast
+    from pathlib import Path
+
+    import corral.core.cli
+
+    private = []
+    for path in Path(next(iter(corral.core.cli.__path__))).glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            private += [f"{path.name}: {name}" for name in names
+                        if not name.startswith("corral.core.cli") and name != "__future__"
+                        and any(part.startswith("_") for part in name.split("."))]
+    assert private == []

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import NoReturn
 
-from corral.core._errors import CorralError, ErrorCode, ErrorDomain
+from corral.core import CorralError, ErrorCode, ErrorDomain
 from corral.core.cli import _validate
 from corral.core.cli._command import CliCommand, Console
 

@@ -18,14 +18,21 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
-from corral.core._driver import Driver, DriverContext, HostPaths
+from corral.core._driver import Driver, DriverContext
 from corral.core._errors import CorralError, ErrorCode, ErrorDomain, NoSupportError
+from corral.core._paths import HostPaths
 from corral.core._settings import Config, ConfigKey
 from corral.core.command import monitor_all_spawns
 from corral.core.host._config import load_config
 from corral.core.host._plugin_events import PluginEvents
 from corral.core.host._plugin_monitor import PluginSpawnMonitor, call_hook
-from corral.core.host._plugins import config_keys, load_plugins
+from corral.core.host._plugins import (
+    config_keys,
+    driver_plugin_name,
+    has_hookimpls,
+    load_plugins,
+    register_plugin,
+)
 from corral.core.host._registry import DRIVER_GROUP, Registry, wrap_failure
 
 __all__ = ["Host"]
@@ -97,15 +104,25 @@ class Host:
         driver_class = self.registry.driver_class(name)
         context = DriverContext(name, self.paths, PluginEvents(self.plugins),
                                 logging.getLogger(f"corral.drivers.{name}"),
-                                self.config, self.privileged)
+                                self.config, self.privileged, driver_class.domain)
         try:
             driver = driver_class()
             with self.monitored():
                 driver.initialize(context)
         except Exception as exc:
+            if isinstance(exc, CorralError):
+                driver.claim(exc)
             info = self.registry.info(DRIVER_GROUP, name)
             raise wrap_failure(exc, f"The {info.describe()} failed to initialize",
                                ErrorDomain.REGISTRY, driver=name) from exc
+        if has_hookimpls(driver):
+            # The hook-script runner is a driver: its hookimpls answer the others' events.
+            try:
+                register_plugin(self.plugins, driver_plugin_name(name), driver)
+            except CorralError:
+                with self.monitored():
+                    driver.shutdown()
+                raise
         if not self.drivers:
             self._running.enter_context(monitor_all_spawns(self._monitor))
         self.drivers[name] = driver
@@ -151,6 +168,8 @@ class Host:
 
     def _stop(self, name: str, driver: Driver) -> None:
         self.drivers.pop(name, None)
+        if self.plugins.get_plugin(driver_plugin_name(name)) is driver:
+            self.plugins.unregister(driver)
         try:
             with self.monitored():
                 driver.shutdown()

@@ -24,6 +24,12 @@ class PluginEvents:
     def __init__(self, plugins: pluggy.PluginManager) -> None:
         self.plugins = plugins
 
+    def begin(self, event: LifecycleEvent) -> str | None:
+        """Ask ``corral_lifecycle_begin``; the first reason given refuses the change."""
+        reason = call_hook(self.plugins, "corral_lifecycle_begin",
+                           lambda: self.plugins.hook.corral_lifecycle_begin(event=event))
+        return None if reason is None else str(reason)
+
     def emit(self, event: LifecycleEvent) -> None:
         """Call ``corral_lifecycle_event``; a hookimpl's failure names its plugin."""
         call_hook(self.plugins, "corral_lifecycle_event",

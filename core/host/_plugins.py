@@ -22,14 +22,15 @@ from typing import Any
 
 import pluggy
 from corral.core import hookspecs
-from corral.core._driver import HostPaths
 from corral.core._errors import ConfigError, CorralError, ErrorCode, ErrorDomain
+from corral.core._paths import HostPaths
 from corral.core._plugin_context import PluginContext
 from corral.core._settings import Config, ConfigKey
 from corral.core.host._config import CORE_CONFIG_KEYS
 from corral.core.host._registry import PLUGIN_GROUP, Registry, wrap_failure
 
-__all__ = ["config_keys", "load_plugins", "new_plugin_manager", "register_plugin"]
+__all__ = ["config_keys", "driver_plugin_name", "has_hookimpls", "load_plugins",
+           "new_plugin_manager", "register_plugin"]
 
 
 def config_keys(registry: Registry) -> tuple[ConfigKey, ...]:
@@ -118,6 +119,18 @@ def register_plugin(
             manager.unregister(plugin)
             raise _invalid(registry, name, "its corral_spawn hookimpl must be declared "
                            "@hookimpl(wrapper=True) and yield once", hook="corral_spawn")
+
+
+def has_hookimpls(target: object) -> bool:
+    """Return True when ``target``'s class (or ``target``) defines a corral hookimpl."""
+    marker = f"{hookspecs.PROJECT}_impl"
+    owner = target if isinstance(target, type) else type(target)
+    return any(hasattr(value, marker) for klass in owner.__mro__ for value in vars(klass).values())
+
+
+def driver_plugin_name(driver: str) -> str:
+    """Return the plugin name a driver holding hookimpls is registered under."""
+    return f"driver:{driver}"
 
 
 def _instantiate(registry: Registry, name: str, config: Config, paths: HostPaths) -> object:

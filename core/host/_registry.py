@@ -212,15 +212,15 @@ def _raise_load_failure(
     ) from exc
 
 
-def wrap_failure(exc: Exception, what: str, domain: ErrorDomain, **detail: Any) -> CorralError:
+def wrap_failure(exc: Exception, what: str, domain: str, **detail: Any) -> CorralError:
     """Return an error saying ``what`` failed because of ``exc``; raise it ``from exc``.
 
     A CorralError keeps its class, domain, code and detail (a ConfigError stays a
-    ConfigError); anything else becomes a CorralError of ``domain``, INTERNAL_ERROR.
+    ConfigError, a subclass with a constructor of its own too); anything else becomes a
+    CorralError of ``domain``, INTERNAL_ERROR.
     """
     if isinstance(exc, CorralError):
-        return type(exc)(f"{what}: {exc.message}", domain=exc.domain, code=exc.code,
-                         **{**exc.detail, **detail})
+        return exc.with_message(f"{what}: {exc.message}", **detail)
     return CorralError(f"{what}: {type(exc).__name__}: {exc}", domain=domain,
                        code=ErrorCode.INTERNAL_ERROR, **detail)
 

@@ -23,14 +23,14 @@ import os
 import struct
 import threading
 
-__all__ = ["held_fd", "lock_holder", "remember", "forget", "registry_lock", "try_lock"]
+__all__ = ["held_fd", "lock_holder", "remember", "forget", "book_lock", "try_lock"]
 
 # struct flock on 64-bit Linux: l_type, l_whence, l_start, l_len, l_pid, tail padding.
 _FLOCK = struct.Struct("hhqqi4x")
 
 # Serialises every pid-file operation of this process: a thread must not open (and so,
 # on close, unlock) a file another thread is locking at the same moment.
-registry_lock = threading.RLock()
+book_lock = threading.RLock()
 
 # (st_dev, st_ino) -> the descriptor that holds the lock in this process.
 _held: dict[tuple[int, int], int] = {}

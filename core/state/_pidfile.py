@@ -67,7 +67,7 @@ def acquire_pidfile(path: StrPath, pid: int | None = None) -> int:
             file cannot be created, locked or written.
     """
     pid = os.getpid() if pid is None else pid
-    with _lockfile.registry_lock:
+    with _lockfile.book_lock:
         fd = _open_and_lock(path)
         try:
             os.ftruncate(fd, 0)
@@ -136,7 +136,7 @@ def release_pidfile(path: StrPath, fd: int) -> None:
         CorralError: ``SYSTEM_ERROR`` when the file cannot be removed (the descriptor is
             closed all the same).
     """
-    with _lockfile.registry_lock:
+    with _lockfile.book_lock:
         _lockfile.forget(fd)
         try:
             if _still_linked(path, fd):
@@ -155,7 +155,7 @@ def read_pidfile(path: StrPath) -> int:
             is ``errno.ENOENT`` when it does not exist); ``PARSE_FAILED`` when it does not
             hold a positive decimal pid.
     """
-    with _lockfile.registry_lock:
+    with _lockfile.book_lock:
         raw = _read_head(path)
     text = raw.decode("ascii", errors="replace").strip()
     if not text.isdigit() or int(text) <= 0:
@@ -201,7 +201,7 @@ def pidfile_is_locked(path: StrPath) -> int | None:
     Raises:
         CorralError: ``SYSTEM_ERROR`` when the file exists but cannot be queried.
     """
-    with _lockfile.registry_lock:
+    with _lockfile.book_lock:
         try:
             if _lockfile.held_fd(os.stat(path)) is not None:
                 return os.getpid()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from corral.core import (
+    Command,
     ConfigError,
     CorralError,
     Driver,
@@ -15,6 +16,7 @@ from corral.core import (
     ErrorDomain,
     HostPaths,
     NoSupportError,
+    SpawnRecord,
     operation,
 )
 from corral.core.hookspecs import LifecycleEvent, hookimpl
@@ -138,6 +140,43 @@ def test_lifecycle_reload_and_reverse_shutdown(tmp_path: Path) -> None:
     host.reload()
     host.shutdown()
     assert SHUTDOWNS == ["second", "first"] and host.drivers == {}
+
+
+class Rereader(Driver):
+    """Re-reads its configuration on reload by running a command (as dnsmasq's SIGHUP)."""
+
+    def initialize(self, context: DriverContext) -> None:
+        super().initialize(context)
+        self.reloads = 0
+
+    def reload(self) -> None:
+        self.reloads += 1
+        Command("true", "reload", self.context.name).run()
+
+
+class SpawnLog:
+    def __init__(self) -> None:
+        self.argv: list[tuple[str, ...]] = []
+
+    @hookimpl
+    def corral_spawn_check(self, spawn: SpawnRecord) -> None:
+        self.argv.append(spawn.argv)
+
+
+def test_reload_asks_every_running_driver_once_with_the_plugins_watching(
+    tmp_path: Path,
+) -> None:
+    host = make_host(tmp_path, first=Rereader, second=Rereader, idle=Rereader)
+    spawns = SpawnLog()
+    host.plugins.register(spawns)
+    host.start_drivers(["first", "second"])
+    host.reload()
+    assert {name: driver.reloads for name, driver in host.drivers.items()} == {
+        "first": 1, "second": 1}
+    # Its commands pass through the plugins like an operation's (the spawn monitor is on).
+    assert spawns.argv == [("true", "reload", "first"), ("true", "reload", "second")]
+    host.reload()
+    assert [driver.reloads for driver in host.drivers.values()] == [2, 2]
 
 
 def test_events_and_registrations_reach_plugins_even_late_ones(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 The fast tests install it the way pip lays it out -- a ``*.dist-info`` with the entry points
 of its own pyproject.toml, its package on ``sys.path`` -- and drive the ``dummy`` driver and
-the ``tracer`` plugin through a real Host and the real engine. The slow test builds and
+the ``tracer`` plugin through a real Host and the real engine, found by their entry-point
+names with corral's testing kit (``corral.core.testing.running_host``), the way a driver
+author tests theirs. The slow test builds and
 installs it with pip for real, then runs it in a fresh interpreter.
 """
 
@@ -18,8 +20,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from corral.core import CommandError, CorralError, ErrorCode, HostPaths
-from corral.core.host import DRIVER_GROUP, PLUGIN_GROUP, Host, Registry
+from corral.core import CommandError, CorralError, ErrorCode
+from corral.core.host import DRIVER_GROUP, PLUGIN_GROUP, Registry
+from corral.core.testing import running_host
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "corral-example-plugin"
 PROJECT = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
@@ -33,13 +36,6 @@ def installed_example(make_distribution, monkeypatch: pytest.MonkeyPatch) -> Pat
     return site
 
 
-def open_host(tmp_path: Path, conf: str) -> Host:
-    path = tmp_path / "corrald.conf"
-    path.write_text(conf)
-    return Host.open(Registry.discover(), HostPaths.under_root(tmp_path / "root"), path,
-                     privileged=False)
-
-
 def test_corral_finds_the_driver_and_the_plugin(installed_example: Path) -> None:
     registry = Registry.discover()
     for group, name in ((DRIVER_GROUP, "dummy"), (PLUGIN_GROUP, "tracer")):
@@ -47,50 +43,72 @@ def test_corral_finds_the_driver_and_the_plugin(installed_example: Path) -> None
         assert (info.distribution, info.version) == ("corral-example-plugin", "0.1.0")
         assert info.value == PROJECT["entry-points"][group][name]
         assert info.origin == str(installed_example)
-    assert registry.driver_class("dummy").operations() == {
-        "dummy-define", "dummy-start", "dummy-stop", "dummy-list"}
+    described = registry.driver_class("dummy").describe_operations()
+    assert {name: op.read_only for name, op in described.items()} == {
+        "dummy-define": False, "dummy-list": True, "dummy-start": False, "dummy-stop": False}
+    assert [(a.name, a.type_name, a.required) for a in described["dummy-start"].arguments] == [
+        ("name", "str", True)]
 
 
 def test_the_driver_runs_and_the_plugin_sees_everything(
     installed_example: Path, tmp_path: Path
 ) -> None:
     trace = tmp_path / "trace.log"
-    host = open_host(tmp_path, f'plugins = ["tracer"]\nexample_trace_file = "{trace}"\n')
-    host.start_driver("dummy")
-    host.call("dummy", "dummy-define", name="alpha")
-    assert host.call("dummy", "dummy-start", name="alpha") == "started alpha\n"
-    assert host.call("dummy", "dummy-list") == ["alpha"]
-    host.shutdown()
+    with running_host(tmp_path / "root", drivers=["dummy"], plugins=["tracer"],
+                      config=f'example_trace_file = "{trace}"\n') as host:
+        host.call("dummy", "dummy-define", name="alpha")
+        assert host.call("dummy", "dummy-start", name="alpha") == "started alpha\n"
+        assert host.call("dummy", "dummy-list") == ["alpha"]
     lines = trace.read_text().splitlines()
     assert lines[0] == "driver dummy DummyDriver"
-    assert lines[1:] == ["event dummy alpha defined", "before echo started alpha",
-                         "after echo started alpha status=0", "event dummy alpha started"]
+    assert lines[1:] == ["event dummy alpha defined", "begin dummy alpha start",
+                         "before echo started alpha", "after echo started alpha status=0",
+                         "event dummy alpha started"]
     assert (tmp_path / "root/var/lib/corral/dummy/alpha").exists()
 
 
 def test_the_example_driver_refuses_a_name_that_leaves_its_directory(
     installed_example: Path, tmp_path: Path
 ) -> None:
-    host = open_host(tmp_path, "")
-    host.start_driver("dummy")
-    for name in ("../escaped", "", ".hidden"):
-        with pytest.raises(CorralError, match="must be a plain file name") as caught:
-            host.call("dummy", "dummy-define", name=name)
-        assert caught.value.code == ErrorCode.INVALID_ARG
+    with running_host(tmp_path / "root", drivers=["dummy"]) as host:
+        for name in ("../escaped", "", ".hidden"):
+            with pytest.raises(CorralError, match="must be a plain file name") as caught:
+                host.call("dummy", "dummy-define", name=name)
+            assert caught.value.code == ErrorCode.INVALID_ARG
+            assert caught.value.domain == "dummy"  # the driver's own domain, given by corral
+        with pytest.raises(CorralError, match="needs the argument 'name' as str, not int"):
+            host.call("dummy", "dummy-define", name=7)
     assert not (tmp_path / "root/var/lib/corral/escaped").exists()
+
+
+def refused_start(tmp_path: Path, name: str) -> tuple[CorralError, str]:
+    """Define and start ``name`` under the tracer; return the refusal and the trace."""
+    with running_host(tmp_path / "root", drivers=["dummy"], plugins=["tracer"],
+                      config=f'example_trace_file = "{tmp_path}/t"\n') as host:
+        host.call("dummy", "dummy-define", name=name)
+        with pytest.raises(CorralError) as caught:
+            host.call("dummy", "dummy-start", name=name)
+        assert host.drivers["dummy"].running == set()
+    return caught.value, (tmp_path / "t").read_text()
 
 
 def test_the_plugin_refuses_a_command_and_nothing_runs(
     installed_example: Path, tmp_path: Path
 ) -> None:
-    host = open_host(tmp_path, f'plugins = ["tracer"]\nexample_trace_file = "{tmp_path}/t"\n')
-    host.start_driver("dummy")
-    host.call("dummy", "dummy-define", name="--forbidden")
-    with pytest.raises(CommandError) as caught:
-        host.call("dummy", "dummy-start", name="--forbidden")
-    assert caught.value.code == ErrorCode.OPERATION_DENIED
-    assert "the tracer plugin refuses commands with --forbidden" in str(caught.value)
-    assert "before" not in (tmp_path / "t").read_text()  # the wrapper never ran: no spawn
+    error, trace = refused_start(tmp_path, "--forbidden")
+    assert isinstance(error, CommandError) and error.code == ErrorCode.OPERATION_DENIED
+    assert "the tracer plugin refuses commands with --forbidden" in str(error)
+    assert "before" not in trace  # the wrapper never ran: no spawn
+
+
+def test_the_plugin_refuses_a_start_before_the_driver_does_anything(
+    installed_example: Path, tmp_path: Path
+) -> None:
+    error, trace = refused_start(tmp_path, "frozen-1")
+    assert str(error) == ("A plugin refused to let the dummy 'frozen-1' start: the "
+                          "tracer plugin keeps frozen objects stopped")
+    assert (error.code, error.domain) == (ErrorCode.OPERATION_DENIED, "dummy")
+    assert "begin dummy frozen-1 start" in trace and "echo" not in trace  # nothing ran
 
 
 def test_a_broken_entry_point_in_the_same_distribution_is_loud(
@@ -132,19 +150,17 @@ def test_pip_installs_the_example_and_a_fresh_interpreter_runs_it(tmp_path: Path
     )
     script = (
         "import json, sys\n"
-        "from corral.core import HostPaths\n"
-        "from corral.core.host import Host, Registry\n"
-        "host = Host.open(Registry.discover(), HostPaths.under_root(sys.argv[1]), sys.argv[2],"
-        " privileged=False)\n"
-        "host.start_driver('dummy')\n"
-        "host.call('dummy', 'dummy-define', name='b')\n"
-        "print(json.dumps([host.call('dummy', 'dummy-start', name='b'),"
+        "from corral.core.testing import running_host\n"
+        "trace = f'example_trace_file = \"{sys.argv[2]}\"\\n'\n"
+        "with running_host(sys.argv[1], drivers=['dummy'], plugins=['tracer'],"
+        " config=trace) as host:\n"
+        "    host.call('dummy', 'dummy-define', name='b')\n"
+        "    print(json.dumps([host.call('dummy', 'dummy-start', name='b'),"
         " host.registry.info('corral.plugins', 'tracer').distribution]))\n"
     )
-    conf = tmp_path / "corrald.conf"
-    conf.write_text(f'plugins = ["tracer"]\nexample_trace_file = "{tmp_path}/trace"\n')
     env = {**os.environ, "PYTHONPATH": str(target), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "root"), str(conf)],
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "root"),
+                           str(tmp_path / "trace")],
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == ["started b\n", "corral-example-plugin"]

@@ -1,10 +1,12 @@
 """The ``dummy`` driver: named objects with a state, and a real command on each start.
 
 It shows the whole driver contract in a few lines: the lifecycle (``initialize``,
-``reload``, ``shutdown``), operations marked with ``@operation`` (their names become
-``dummy-define``, ``dummy-start``, ...; anything else raises NoSupportError), commands run
-only through corral's ``Command`` (so plugins see and may refuse them), lifecycle events
-through ``context.emit`` and state kept under ``context.paths``.
+``reload``, ``shutdown``), an error domain of its own (``dummy``), operations marked with
+``@operation`` (their names become ``dummy-define``, ``dummy-start``, ...; their type hints
+are checked on every call; anything else raises NoSupportError), commands run only through
+corral's ``Command`` (so plugins see and may refuse them), a start that asks the plugins
+first (``context.begin``) and announces itself after (``context.emit``), and state kept
+under ``context.paths``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from corral.core import Command, CorralError, Driver, DriverContext, ErrorCode, 
 
 class DummyDriver(Driver):
     """Objects that can be defined, started, stopped and listed; nothing else."""
+
+    domain = "dummy"  # a domain of its own: its errors say where they came from
 
     def initialize(self, context: DriverContext) -> None:
         """Load the defined names from ``<state>/dummy/`` (kept across daemon restarts)."""
@@ -49,6 +53,7 @@ class DummyDriver(Driver):
         if name not in self.defined():
             raise CorralError(f"There is no dummy object named '{name}'.",
                               code=ErrorCode.INVALID_ARG, name=name)
+        self.context.begin("dummy", name, "start")  # a plugin may refuse: nothing done yet
         result = Command("echo", "started", name).set_output_buffer().run()
         self.running.add(name)
         self.context.emit("dummy", name, "started", detail=f"pid {result.pid}")
@@ -61,7 +66,7 @@ class DummyDriver(Driver):
             self.running.discard(name)
             self.context.emit("dummy", name, "stopped")
 
-    @operation
+    @operation(read_only=True)
     def dummy_list(self) -> list[str]:
         """Return the defined names."""
         return self.defined()

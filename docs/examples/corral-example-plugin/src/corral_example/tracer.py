@@ -1,9 +1,10 @@
-"""The ``tracer`` plugin: one line per hook call, and a veto on ``--forbidden``.
+"""The ``tracer`` plugin: one line per hook call, a veto on ``--forbidden`` and on frozen objects.
 
 It implements every corral hookspec, the way a real plugin would:
 
 - ``corral_spawn_check`` (firstresult): return a reason to refuse a command;
 - ``corral_spawn`` as a *wrapper*: code around the ``yield`` runs before and after;
+- ``corral_lifecycle_begin`` (firstresult): return a reason to refuse a driver's start;
 - ``corral_spawn_reaped``, ``corral_lifecycle_event``, ``corral_driver_registered``.
 
 corral creates the class with a ``PluginContext``; ``config_keys`` declares the settings
@@ -52,6 +53,14 @@ class TracerPlugin:
             yield
         finally:
             self.trace(f"after {' '.join(spawn.argv)} status={spawn.status}")
+
+    @hookimpl
+    def corral_lifecycle_begin(self, event: LifecycleEvent) -> str | None:
+        """Trace what is about to happen; refuse to start objects named ``frozen*``."""
+        self.trace(f"begin {event.object_type} {event.name} {event.event}")
+        if event.event == "start" and event.name.startswith("frozen"):
+            return "the tracer plugin keeps frozen objects stopped"
+        return None
 
     @hookimpl
     def corral_lifecycle_event(self, event: LifecycleEvent) -> None:
