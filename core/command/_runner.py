@@ -7,12 +7,13 @@ expires, and fake all of it under :func:`~corral.core.dry_run`.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from typing import NoReturn
 
 from corral.core._errors import CommandError, ErrorCode
-from corral.core.command._child import Child
+from corral.core.command._child import Child, StatusLost
 from corral.core.command._dryrun import DryRun, fake_outcome
 from corral.core.command._format import command_string
 from corral.core.command._io import Pump
@@ -20,7 +21,7 @@ from corral.core.command._launch import launch, resolve_binary
 from corral.core.command._result import Outcome, synthetic_status
 from corral.core.command._spec import Spec
 
-__all__ = ["ABORT_GRACE", "TIMEOUT_GRACE", "drive", "fake", "outcome_of", "start"]
+__all__ = ["ABORT_GRACE", "TIMEOUT_GRACE", "drive", "fake", "lost_status", "outcome_of", "start"]
 
 TIMEOUT_GRACE = 1.0
 """Seconds between SIGTERM and SIGKILL when a set_timeout expires."""
@@ -66,13 +67,37 @@ def drive(child: Child, spec: Spec, limit: float | None = None) -> None:
 
     Raises:
         CommandError: OPERATION_TIMEOUT when a deadline passed (after killing the
-            child's process group if it was the set_timeout).
+            child's process group if it was the set_timeout); SYSTEM_ERROR when the
+            child's status was lost (:func:`lost_status`).
     """
     deadline = _earliest(child.deadline, limit)
-    finished = child.pump.run(deadline) if child.pump is not None else True
-    if not finished or not child.wait_exit(deadline):
-        _expired(child, spec, limit)
-    child.reap()
+    try:
+        finished = child.pump.run(deadline) if child.pump is not None else True
+        if not finished or not child.wait_exit(deadline):
+            _expired(child, spec, limit)
+        child.reap()
+    except StatusLost:
+        raise lost_status(child, spec) from None
+
+
+def lost_status(child: Child, spec: Spec) -> CommandError:
+    """Return the error for a child someone else reaped (SIGCHLD ignored, a foreign waitpid).
+
+    libvirt's virProcessWait reports a failing ``waitpid`` as a system error with its
+    errno; a lost status is never turned into one, whatever ``check`` says.
+    """
+    command = command_string(spec.env, spec.display_argv, False)
+    return CommandError(
+        f"Cannot wait for child process ({command}) {child.pid}: its exit status was lost "
+        "to another waiter (SIGCHLD set to SIG_IGN, or a waitpid() elsewhere): "
+        f"{os.strerror(errno.ECHILD)}",
+        code=ErrorCode.SYSTEM_ERROR,
+        argv=spec.display_argv,
+        status=None,
+        signal=None,
+        pid=child.pid,
+        errno=errno.ECHILD,
+    )
 
 
 def _expired(child: Child, spec: Spec, limit: float | None) -> NoReturn:
