@@ -158,7 +158,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
 
     def _run_child(self) -> Outcome:
         try:
-            child = self._start()
+            child = self._start(abortable=False)
         except SpawnFailure as exc:
             # As if a child had exited with libvirt's status for the failure.
             return Outcome(synthetic_status(exc.exit_status), failure=str(exc))
@@ -187,7 +187,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
 
     def _start_child(self) -> Outcome:
         try:
-            child = self._start()
+            child = self._start(abortable=True)
         except SpawnFailure as exc:
             # run_async has no status to report a failed spawn with.
             raise CommandError(
@@ -358,10 +358,10 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
             self._watch = watch
         return outcome
 
-    def _start(self) -> Child:
+    def _start(self, abortable: bool) -> Child:
         """Spawn the child and hand the ``PIPE`` read ends over to the caller."""
         try:
-            child = _runner.start(self._spec)
+            child = _runner.start(self._spec, abortable)
         finally:
             self._close_parent_fds()
         self._child = child

@@ -30,14 +30,33 @@ ABORT_GRACE = 0.1
 """Seconds abort() (and a cancelled run_async_io) gives a child between SIGTERM and SIGKILL."""
 
 
-def start(spec: Spec) -> Child:
+def leads_group(spec: Spec, abortable: bool) -> bool:
+    """Whether the child gets a process group of its own, so stopping it stops its group.
+
+    Yes when the engine may have to stop it: on a set_timeout, and after run_async()
+    (abort(), leaving a ``with`` block). Not for a daemon (the exec helper gives it a
+    session of its own), nor for an untimed run_async() with a pre-exec hook (the hook
+    may make its own session, which setsid() refuses to a group leader); such a child
+    stays in the caller's group and only its pid is signalled. run() children stay in
+    the caller's group too, so terminal job control reaches them as before.
+    """
+    if spec.daemonize:
+        return False
+    return spec.timeout is not None or (abortable and spec.hook is None)
+
+
+def start(spec: Spec, abortable: bool) -> Child:
     """Resolve the binary, spawn the child and set up its buffer pump.
+
+    Args:
+        spec: The command.
+        abortable: True for run_async() (the caller may abort it), False for run().
 
     Raises:
         SpawnFailure: When no child could run.
         CommandError: When a wrapper is missing or a passed fd is not open.
     """
-    child = launch(spec, resolve_binary(spec.argv[0]))
+    child = launch(spec, resolve_binary(spec.argv[0]), leads_group(spec, abortable))
     if spec.timeout is not None:
         child.deadline = child.started + spec.timeout
     if spec.captures:

@@ -91,13 +91,15 @@ def test_wait_after_a_foreign_waitpid_reports_a_lost_status() -> None:
             thief.join(10)
 
 
-def test_a_foreign_waitpid_during_a_timed_wait_reports_a_lost_status() -> None:
-    cmd = Command("sleep", "0.3").set_output_buffer()
+def test_a_timed_wait_that_pumps_output_reports_a_lost_status() -> None:
+    # sh exits at once (stolen); its grandchild keeps stdout open, so wait() is in the pump
+    # when the child is already gone, and finds out only when it asks for the status.
+    cmd = Command("sh", "-c", "sleep 0.3 & echo started; exit 3").set_output_buffer()
     thief = _steal(cmd.run_async())
+    thief.join(10)
     started = time.monotonic()
     with pytest.raises(CommandError, match="exit status was lost") as caught:
         cmd.wait(timeout=10)
-    thief.join(10)
     assert caught.value.code == ErrorCode.SYSTEM_ERROR
     assert time.monotonic() - started < 5 and cmd.pid is None
 
