@@ -131,7 +131,7 @@ class Child:
         except ChildProcessError:
             raise self._lose() from None
         except InterruptedError:
-            return  # PEP 475 retries; a signal handler raising lands here: ask again
+            return  # EINTR (PEP 475 retries it already): the caller asks again
         if pid == self.pid:
             self._collected(raw_status)
 
