@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from corral.core.command._io import Pump
 
-__all__ = ["Child"]
+__all__ = ["Child", "StatusLost"]
+
+
+class StatusLost(Exception):
+    """``waitpid`` found no such child: someone else reaped it and its status is gone.
+
+    That happens when SIGCHLD is set to SIG_IGN (the kernel reaps at once) or another
+    thread calls ``waitpid(-1)``. Nothing is left to know, so it is never a status.
+    """
 
 
 class Child:
@@ -35,6 +43,7 @@ class Child:
         owned: Pipe ends the engine created and keeps (closed by :meth:`close_fds`).
         pump: The buffer I/O state, when run() moves buffers for this child.
         report: Why corral's exec helper failed (read once the child is reaped), or None.
+        lost: True once waitpid said ECHILD: reaped elsewhere, its status unknown.
     """
 
     def __init__(self, popen: subprocess.Popen[bytes], group: bool, started: float) -> None:
@@ -48,12 +57,13 @@ class Child:
         self.owned: dict[str, int] = {}
         self.pump: Pump | None = None
         self.report: str | None = None
+        self.lost = False
         self._pidfd: int | None = None
 
     @property
     def reaped(self) -> bool:
-        """True once the child's status was collected."""
-        return self.raw_status is not None
+        """True once the child is gone: its status collected, or lost to another waiter."""
+        return self.raw_status is not None or self.lost
 
     @property
     def duration(self) -> float:
@@ -67,6 +77,16 @@ class Child:
         self._close_pidfd()
         self._read_report()
         return raw_status
+
+    def _lose(self) -> StatusLost:
+        self.lost = True
+        self.ended = time.monotonic()
+        # Only so Popen does not warn about (or later poll) a child it thinks still runs;
+        # CPython records 0 in this case too, and the engine never reads it.
+        self.popen.returncode = 0
+        self._close_pidfd()
+        self._read_report()
+        return StatusLost(self.pid)
 
     def _read_report(self) -> None:
         # Every writer is gone now (the helper exited, its daemon exec'd or died, and the
@@ -84,28 +104,36 @@ class Child:
         self.report = data.decode("utf-8", "replace").strip() or None
 
     def reap(self) -> int:
-        """Wait for the child to exit and return its wait status."""
-        if self.raw_status is not None:
-            return self.raw_status
-        while True:
-            try:
-                _, raw_status = os.waitpid(self.pid, 0)
-                return self._collected(raw_status)
-            except ChildProcessError:
-                return self._collected(0)  # reaped behind our back: nothing left to know
-            except InterruptedError:
-                continue
+        """Wait for the child to exit and return its wait status.
+
+        Raises:
+            StatusLost: Someone else reaped it (now or before).
+        """
+        while self.raw_status is None:
+            self._wait(0)
+        return self.raw_status
 
     def try_reap(self) -> bool:
-        """Reap the child if it has exited; return True once it is reaped."""
+        """Reap the child if it has exited; return True once it is reaped.
+
+        Raises:
+            StatusLost: Someone else reaped it (now or before).
+        """
         if self.raw_status is None:
-            try:
-                pid, raw_status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
-                pid, raw_status = self.pid, 0
-            if pid == self.pid:
-                self._collected(raw_status)
+            self._wait(os.WNOHANG)
         return self.raw_status is not None
+
+    def _wait(self, options: int) -> None:
+        if self.lost:
+            raise StatusLost(self.pid)
+        try:
+            pid, raw_status = os.waitpid(self.pid, options)
+        except ChildProcessError:
+            raise self._lose() from None
+        except InterruptedError:
+            return  # EINTR (PEP 475 retries it already): the caller asks again
+        if pid == self.pid:
+            self._collected(raw_status)
 
     def wait_exit(self, deadline: float | None) -> bool:
         """Block until the child exits or ``deadline`` passes; True if it exited (unreaped)."""
@@ -143,7 +171,7 @@ class Child:
 
     def send(self, number: int) -> None:
         """Send signal ``number`` to the child (its whole group if it leads one)."""
-        if self.raw_status is not None and not self.group:
+        if self.lost or (self.raw_status is not None and not self.group):
             return  # reaped: the pid may belong to someone else now
         with contextlib.suppress(ProcessLookupError, PermissionError):
             if self.group:
@@ -156,9 +184,14 @@ class Child:
 
         For a group leader the SIGKILL goes to the group even when the leader obeyed the
         SIGTERM, so no grandchild that ignores SIGTERM survives.
+
+        Raises:
+            StatusLost: Someone else reaped it (nothing is signalled then).
         """
         if self.raw_status is not None:
             return self.raw_status  # reaped before: its pid (and group) may be reused
+        if self.lost:
+            raise StatusLost(self.pid)
         if not self.try_reap():
             self.send(signal.SIGTERM)
             self.wait_exit(time.monotonic() + grace)

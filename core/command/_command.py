@@ -25,7 +25,7 @@ from corral.core.command import _runner
 from corral.core.command._aio import finish_in_thread
 from corral.core.command._args import ArgsMixin, coerce
 from corral.core.command._attrs import AttrsMixin
-from corral.core.command._child import Child
+from corral.core.command._child import Child, StatusLost
 from corral.core.command._dryrun import current_dry_run
 from corral.core.command._env import EnvMixin
 from corral.core.command._format import arg_log, command_string, write_text
@@ -158,7 +158,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
 
     def _run_child(self) -> Outcome:
         try:
-            child = self._start()
+            child = self._start(abortable=False)
         except SpawnFailure as exc:
             # As if a child had exited with libvirt's status for the failure.
             return Outcome(synthetic_status(exc.exit_status), failure=str(exc))
@@ -187,7 +187,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
 
     def _start_child(self) -> Outcome:
         try:
-            child = self._start()
+            child = self._start(abortable=True)
         except SpawnFailure as exc:
             # run_async has no status to report a failed spawn with.
             raise CommandError(
@@ -358,10 +358,10 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
             self._watch = watch
         return outcome
 
-    def _start(self) -> Child:
+    def _start(self, abortable: bool) -> Child:
         """Spawn the child and hand the ``PIPE`` read ends over to the caller."""
         try:
-            child = _runner.start(self._spec)
+            child = _runner.start(self._spec, abortable)
         finally:
             self._close_parent_fds()
         self._child = child
@@ -379,11 +379,15 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
     def _release(self, child: Child) -> None:
         """Forget a child: kill it if it still runs, close its fds, report the reaping."""
         if not child.reaped:
-            child.terminate(_runner.ABORT_GRACE)
+            with contextlib.suppress(StatusLost):  # gone already: nothing left to kill
+                child.terminate(_runner.ABORT_GRACE)
         child.close_fds()
         self._child = None
-        if self._watch is not None:
-            self._report_reaped(_runner.outcome_of(child))
+        watch, self._watch = self._watch, None
+        if watch is not None and child.lost:
+            watch.failed(_runner.lost_status(child, self._spec))
+        elif watch is not None:
+            watch.reaped(_runner.outcome_of(child))
 
     def _report_reaped(self, outcome: Outcome) -> None:
         watch, self._watch = self._watch, None

@@ -15,8 +15,17 @@ from corral.core.command._spec import Builder, type_name
 
 __all__ = ["COMMON_PASSED", "EnvMixin", "running_setuid"]
 
-# What virCommandAddEnvPassCommon passes through, in libvirt's order (after LC_ALL=C).
-COMMON_PASSED = ("LD_PRELOAD", "LD_LIBRARY_PATH", "PATH", "HOME", "USER", "LOGNAME", "TMPDIR")
+# What virCommandAddEnvPassCommon passes through, in libvirt's order (after LC_ALL=C), as
+# seed 002 describes it: (name, safe for a setuid parent, the value then, None = dropped).
+COMMON_PASSED: tuple[tuple[str, bool, str | None], ...] = (
+    ("LD_PRELOAD", False, None),
+    ("LD_LIBRARY_PATH", False, None),
+    ("PATH", False, "/bin:/usr/bin"),
+    ("HOME", False, None),
+    ("USER", True, None),
+    ("LOGNAME", True, None),
+    ("TMPDIR", False, None),
+)
 
 
 def running_setuid() -> bool:
@@ -154,10 +163,16 @@ class EnvMixin(Builder):
     def add_env_pass_common(self) -> Self:
         """Set ``LC_ALL=C`` and pass PATH, HOME, USER, LOGNAME, TMPDIR, LD_PRELOAD, LD_LIBRARY_PATH.
 
+        When this process runs setuid or setgid, PATH becomes ``/bin:/usr/bin`` and
+        LD_PRELOAD, LD_LIBRARY_PATH, HOME and TMPDIR are dropped; USER and LOGNAME pass.
+
         Returns:
             This command, so calls chain.
         """
         self.add_env_pair("LC_ALL", "C")
-        for name in COMMON_PASSED:
-            self.add_env_pass(name)
+        for name, safe, default in COMMON_PASSED:
+            if safe:
+                self.add_env_pass_allow_suid(name)
+            else:
+                self.add_env_pass_block_suid(name, default)
         return self

@@ -125,14 +125,34 @@ def _open_locked(path: str) -> int:
         os.close(fd)
 
 
-def execute(program: str, argv: list[str], ready_fd: int | None = None) -> NoReturn:
-    """Exec ``program``; on failure say so (``X`` on ``ready_fd`` too) and exit 126/127."""
+def remove_pidfile(path: str, fd: int) -> None:
+    """Remove the pidfile we hold (``fd``), unless another file took its path meanwhile."""
+    try:
+        if os.fstat(fd).st_ino == os.stat(path).st_ino:
+            os.unlink(path)  # still locked by us: no live daemon's file can go
+    except OSError:
+        pass  # already gone, or not ours: leave it
+
+
+def execute(
+    program: str,
+    argv: list[str],
+    ready_fd: int | None = None,
+    pidfile: tuple[str, int] | None = None,
+) -> NoReturn:
+    """Exec ``program``; on failure say so (``X`` on ``ready_fd`` too) and exit 126/127.
+
+    A daemon passes its ``pidfile`` (path, locked fd): a failed exec removes it, so no
+    pid file names a process that never ran.
+    """
     for number in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(number, signal.SIG_DFL)  # Python ignores these; exec keeps ignores
     try:
         os.execve(program, argv, original_environ())  # noqa: S606 - an exec, never a shell
     except OSError as exc:
         status = EXIT_ENOENT if exc.errno == errno.ENOENT else EXIT_CANNOT_INVOKE
+        if pidfile is not None:
+            remove_pidfile(*pidfile)
         if ready_fd is not None:
             os.write(ready_fd, b"X")
         fail(f"Cannot execute binary {program}: {exc.strerror}.", status)
@@ -140,10 +160,9 @@ def execute(program: str, argv: list[str], ready_fd: int | None = None) -> NoRet
 
 def daemon_child(ready_fd: int, pidfile: str | None, program: str, argv: list[str]) -> NoReturn:
     """The daemon: take the pidfile, say so, exec (the ready pipe closes on exec)."""
-    if pidfile is not None:
-        acquire_pidfile(pidfile)
+    held = None if pidfile is None else (pidfile, acquire_pidfile(pidfile))
     os.write(ready_fd, b"R")
-    execute(program, argv, ready_fd)
+    execute(program, argv, ready_fd, held)
 
 
 def daemonize(pidfile: str | None, program: str, argv: list[str]) -> NoReturn:

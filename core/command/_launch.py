@@ -138,8 +138,10 @@ def _translate(exc: Exception, spec: Spec, program: str | bytes) -> SpawnFailure
     return SpawnFailure(status, f"Cannot execute binary {display(program)}: {reason}")
 
 
-def launch(spec: Spec, binary: str | bytes) -> Child:
+def launch(spec: Spec, binary: str | bytes, group: bool) -> Child:
     """Start the child of ``spec`` with ``binary`` (already resolved) and return it.
+
+    With ``group`` the child leads a new process group (signals then go to the group).
 
     Raises:
         SpawnFailure: When no child could run (the pipes are closed again).
@@ -150,7 +152,6 @@ def launch(spec: Spec, binary: str | bytes) -> Child:
     try:
         stdin, stdout, stderr = _stdio(spec, pipes)
         program, argv, extra_fds = _exec_chain(spec, binary, pipes)
-        group = spec.timeout is not None and not spec.daemonize
         started = time.monotonic()
         popen = subprocess.Popen(
             argv, executable=program, stdin=stdin, stdout=stdout, stderr=stderr,

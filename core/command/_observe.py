@@ -83,6 +83,11 @@ class Watch:
             fill_record(self.record, outcome)
         self.monitor.reaped(self.record)
 
+    def failed(self, exc: Exception) -> None:
+        """Report a reaping that failed (the status was lost), with the error's facts."""
+        _record_failure(self.record, exc)
+        self.monitor.reaped(self.record)
+
 
 def monitored(
     spec: Spec, mode: str, dry: bool, spawn: Callable[[], Outcome]

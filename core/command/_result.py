@@ -139,7 +139,9 @@ def check_outcome(
     else:
         message = f"Child process ({command()}) unexpected {describe_status(outcome.raw_status)}"
         message += f": {tail}" if tail else ""  # libvirt's exact form, no full stop
-        code = ErrorCode.INTERNAL_ERROR
+        # The exec helper reports only when it stopped before exec: no program ran, as
+        # for a failed spawn (libvirt reports those with virReportSystemError).
+        code = ErrorCode.INTERNAL_ERROR if outcome.report is None else ErrorCode.SYSTEM_ERROR
     raise CommandError(
         message,
         code=code,

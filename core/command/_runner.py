@@ -7,12 +7,13 @@ expires, and fake all of it under :func:`~corral.core.dry_run`.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from typing import NoReturn
 
 from corral.core._errors import CommandError, ErrorCode
-from corral.core.command._child import Child
+from corral.core.command._child import Child, StatusLost
 from corral.core.command._dryrun import DryRun, fake_outcome
 from corral.core.command._format import command_string
 from corral.core.command._io import Pump
@@ -21,7 +22,7 @@ from corral.core.command._resolve import resolve
 from corral.core.command._result import Outcome, synthetic_status
 from corral.core.command._spec import Spec
 
-__all__ = ["ABORT_GRACE", "TIMEOUT_GRACE", "drive", "fake", "outcome_of", "start"]
+__all__ = ["ABORT_GRACE", "TIMEOUT_GRACE", "drive", "fake", "lost_status", "outcome_of", "start"]
 
 TIMEOUT_GRACE = 1.0
 """Seconds between SIGTERM and SIGKILL when a set_timeout expires."""
@@ -30,11 +31,30 @@ ABORT_GRACE = 0.1
 """Seconds abort() (and a cancelled run_async_io) gives a child between SIGTERM and SIGKILL."""
 
 
-def start(spec: Spec) -> Child:
+def leads_group(spec: Spec, abortable: bool) -> bool:
+    """Whether the child gets a process group of its own, so stopping it stops its group.
+
+    Yes when the engine may have to stop it: on a set_timeout, and after run_async()
+    (abort(), leaving a ``with`` block). Not for a daemon (the exec helper gives it a
+    session of its own), nor for an untimed run_async() with a pre-exec hook (the hook
+    may make its own session, which setsid() refuses to a group leader); such a child
+    stays in the caller's group and only its pid is signalled. run() children stay in
+    the caller's group too, so terminal job control reaches them as before.
+    """
+    if spec.daemonize:
+        return False
+    return spec.timeout is not None or (abortable and spec.hook is None)
+
+
+def start(spec: Spec, abortable: bool) -> Child:
     """Spawn the child of the binary resolved for this start and set up its buffer pump.
 
     The resolution made for the spawn monitor is taken (and used up), so the child
     executes exactly the path the monitor judged; without one the binary is resolved now.
+
+    Args:
+        spec: The command.
+        abortable: True for run_async() (the caller may abort it), False for run().
 
     Raises:
         SpawnFailure: When no child could run.
@@ -45,7 +65,7 @@ def start(spec: Spec) -> Child:
         resolution = resolve(spec.argv[0])
     if resolution.real is None:
         raise SpawnFailure(127, str(resolution.missing))
-    child = launch(spec, resolution.real)
+    child = launch(spec, resolution.real, leads_group(spec, abortable))
     if spec.timeout is not None:
         child.deadline = child.started + spec.timeout
     if spec.captures:
@@ -75,13 +95,37 @@ def drive(child: Child, spec: Spec, limit: float | None = None) -> None:
 
     Raises:
         CommandError: OPERATION_TIMEOUT when a deadline passed (after killing the
-            child's process group if it was the set_timeout).
+            child's process group if it was the set_timeout); SYSTEM_ERROR when the
+            child's status was lost (:func:`lost_status`).
     """
     deadline = _earliest(child.deadline, limit)
-    finished = child.pump.run(deadline) if child.pump is not None else True
-    if not finished or not child.wait_exit(deadline):
-        _expired(child, spec, limit)
-    child.reap()
+    try:
+        finished = child.pump.run(deadline) if child.pump is not None else True
+        if not finished or not child.wait_exit(deadline):
+            _expired(child, spec, limit)
+        child.reap()
+    except StatusLost:
+        raise lost_status(child, spec) from None
+
+
+def lost_status(child: Child, spec: Spec) -> CommandError:
+    """Return the error for a child someone else reaped (SIGCHLD ignored, a foreign waitpid).
+
+    libvirt's virProcessWait reports a failing ``waitpid`` as a system error with its
+    errno; a lost status is never turned into one, whatever ``check`` says.
+    """
+    command = command_string(spec.env, spec.display_argv, False)
+    return CommandError(
+        f"Cannot wait for child process ({command}) {child.pid}: its exit status was lost "
+        "to another waiter (SIGCHLD set to SIG_IGN, or a waitpid() elsewhere): "
+        f"{os.strerror(errno.ECHILD)}",
+        code=ErrorCode.SYSTEM_ERROR,
+        argv=spec.display_argv,
+        status=None,
+        signal=None,
+        pid=child.pid,
+        errno=errno.ECHILD,
+    )
 
 
 def _expired(child: Child, spec: Spec, limit: float | None) -> NoReturn:
