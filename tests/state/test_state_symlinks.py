@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from corral.core import CorralError, ErrorCode
+from corral.core import Command, CommandError, CorralError, ErrorCode
 from corral.core.state import (
     DriverLock,
     acquire_pidfile,
@@ -76,3 +77,12 @@ def test_a_dangling_link_creates_nothing_at_its_target(tmp_path: Path) -> None:
     _assert_refused(caught, link)
     assert os.listdir(target.parent) == []
 
+@pytest.mark.skipif(shutil.which("sleep") is None, reason="no sleep binary")
+def test_a_daemon_pidfile_refuses_a_planted_link(tmp_path: Path, victim: Path) -> None:
+    # The daemon's pid file is written by the engine's exec helper, in the daemon.
+    link = _plant(tmp_path / "daemon.pid", victim)
+    with pytest.raises(CommandError) as caught:
+        Command("sleep", "30").daemonize().set_pidfile(link).run()
+    assert caught.value.detail["status"] == 125
+    assert str(link) in str(caught.value)
+    assert victim.read_text() == VICTIM
