@@ -238,8 +238,8 @@ def read_pidfile(path: StrPath) -> int:
     with _lockfile.registry_lock:
         raw = _read_head(path)
     text = raw.decode("ascii", errors="replace").strip()
-    # Bounded before int(): 4294967296 would overflow pid_t (and os.kill) further on.
-    if not text.isdigit() or len(text) > len(str(_PID_LIMIT)) or not 0 < int(text) <= _PID_LIMIT:
+    # Bounded here: 4294967296 would overflow pid_t (and os.kill) further on.
+    if not text.isdigit() or not 0 < int(text) <= _PID_LIMIT:
         raise state_error(
             f"Pid file '{os.fspath(path)}' does not hold a pid: {text[:20]!r}.",
             ErrorCode.PARSE_FAILED,
