@@ -15,7 +15,8 @@ Environment *values* are never written, only names: they hold passwords. The eng
 guarantees it: a :class:`~corral.core.SpawnRecord` carries names only, and its ``error`` is a
 summary of the failure's facts, never the error text (which quotes the command line with
 its environment). The file is opened in append mode (0600) for each record and closed
-again, so every record is on disk when the spawn returns and log rotation needs no signal.
+again, so every record is on disk when the spawn returns and log rotation needs no signal;
+a symbolic link at its path is never followed (the record is refused and logged).
 A write failure is logged and never breaks the spawn it describes.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import errno
 import json
 import os
 import threading
@@ -96,7 +98,15 @@ class AuditPlugin:
     def _append(self, data: bytes) -> None:
         if not self.path.parent.is_dir():
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP and self.path.is_symlink():
+                # A link planted at the log's path: root must not append through it.
+                raise OSError(exc.errno, "it is a symbolic link, which the audit log "
+                                         "never follows") from exc
+            raise
         try:
             os.write(fd, data)
         finally:

@@ -12,15 +12,26 @@ kept as they are, for regular expressions; nothing is ever run through a shell):
     deny  binary /usr/bin/rm
     deny  arg --force                   # any argument after the binary
     deny  arg "re:--conf-dir=.*" for dnsmasq   # re: is a regular expression; 'for' scopes it
+    deny  option --conf-dir/-7 for dnsmasq     # the option however getopt_long spells it
+    getopt dnsmasq "951yZ...7:8:0:3:"   # its short options; LETTER: takes an argument
 
 Patterns are shell-style globs (``*``, ``?``, ``[...]``) unless they start with ``re:``;
 both must match the whole word. A binary rule judges the paths the engine resolved for
 the spawn (:attr:`SpawnRecord.found` and :attr:`SpawnRecord.binary`: found on ``PATH``,
 then every symlink resolved), and the child executes exactly ``binary``, so
 ``deny binary /usr/bin/rm`` also stops ``rm`` and a symlink flipped after the check
-changes nothing. **Deny wins**: if any
-deny rule matches, the command is refused; otherwise an allow rule lets it run; otherwise
-the default decides. The refusal names the rule and its ``file:line``.
+changes nothing. An ``option`` rule
+matches every spelling getopt_long accepts for the option: ``--conf-dir=X``,
+``--conf-dir X``, any prefix (``--conf-di=X``, ``--conf-d X``), the short alias (``-7 X``,
+``-7X``) and the alias in a cluster (``-k7X``); ``getopt`` tells it which short options of
+a program take an argument, so ``-C7`` (7 being ``-C``'s argument) is read as the program
+reads it (see :mod:`corral.plugins._getopt`). It can only deny. **Deny wins**: if any deny
+rule matches, the command is refused; otherwise an allow rule lets it run; otherwise the
+default decides. The refusal names the rule and its ``file:line``.
+
+A deny list is no boundary: a copy or a hard link of a denied binary, or a launcher that
+runs it (``env``, ``sh -c``, ``timeout``, ``xargs``), passes every binary rule. Lock a host
+down with ``default deny`` and an allow list.
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ from pathlib import Path
 
 from corral.core import ConfigError, ConfigKey, ErrorCode, PluginContext, SpawnRecord
 from corral.core.hookspecs import hookimpl
+from corral.plugins._getopt import Getopt, OptionPattern, parse_getopt, parse_option
 
 __all__ = ["Pattern", "PolicyPlugin", "Rule", "RuleSet", "parse_rules"]
 
@@ -64,28 +76,38 @@ class Rule:
     """One line of the rules file.
 
     Attributes:
-        verdict: ``"allow"`` or ``"deny"``.
-        target: ``"binary"`` or ``"arg"``.
-        pattern: What the binary or an argument must match.
-        scope: For an ``arg`` rule, the binary it is limited to (``for ...``), if any.
+        verdict: ``"allow"`` or ``"deny"`` (an ``option`` rule only denies).
+        target: ``"binary"``, ``"arg"`` or ``"option"``.
+        pattern: What the binary or an argument must match, or the option.
+        scope: For an ``arg`` or ``option`` rule, the binary it is limited to
+            (``for ...``), if any.
         where: ``file:line``, for messages.
         text: The rule as written.
+        getopts: The file's ``getopt`` declarations, for an ``option`` rule.
     """
 
     verdict: str
     target: str
-    pattern: Pattern
+    pattern: Pattern | OptionPattern
     scope: Pattern | None
     where: str
     text: str
+    getopts: tuple[tuple[Pattern, Getopt], ...] = ()
 
     def matches(self, binaries: Sequence[str], args: Sequence[str]) -> bool:
         """Return True if this rule applies to a command with these binary names and args."""
-        if self.target == "binary":
+        if self.target == "binary" and isinstance(self.pattern, Pattern):
             return self.pattern.matches_binary(binaries)
         if self.scope is not None and not self.scope.matches_binary(binaries):
             return False
+        if isinstance(self.pattern, OptionPattern):
+            return self.pattern.mentioned(args, self._getopt(binaries))
         return any(self.pattern.matches(arg) for arg in args)
+
+    def _getopt(self, binaries: Sequence[str]) -> Getopt | None:
+        """The first ``getopt`` declaration for this binary, if the file has one."""
+        return next((getopt for binary, getopt in self.getopts
+                     if binary.matches_binary(binaries)), None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +168,7 @@ def parse_rules(text: str, file: str = "<string>") -> RuleSet:
         ConfigError: Naming ``file:line`` and the mistake.
     """
     rules: list[Rule] = []
+    getopts: list[tuple[Pattern, Getopt]] = []
     default, default_where = "allow", "the built-in default"
     for number, line in enumerate(text.splitlines(), start=1):
         where = f"{file}:{number}"
@@ -160,8 +183,14 @@ def parse_rules(text: str, file: str = "<string>") -> RuleSet:
                 raise _syntax(file, number, "write 'default allow' or 'default deny'")
             default, default_where = words[1], where
             continue
+        if words[0] == "getopt":
+            getopts.append(_parse_getopt(words, file, number))
+            continue
         rules.append(_parse_rule(words, file, number))
-    return RuleSet(tuple(rules), default, default_where)
+    # A getopt line may come after the option rules that use it.
+    bound = tuple(dataclasses.replace(rule, getopts=tuple(getopts))
+                  if rule.target == "option" else rule for rule in rules)
+    return RuleSet(bound, default, default_where)
 
 
 def _words(line: str) -> list[str]:
@@ -173,19 +202,43 @@ def _words(line: str) -> list[str]:
 
 def _parse_rule(words: list[str], file: str, number: int) -> Rule:
     if words[0] not in ("allow", "deny"):
-        raise _syntax(file, number,
-                      f"a rule starts with 'allow', 'deny' or 'default', not {words[0]!r}")
-    if len(words) < 3 or words[1] not in ("binary", "arg"):
-        raise _syntax(file, number,
-                      "write 'allow|deny binary PATTERN' or 'allow|deny arg PATTERN'")
+        raise _syntax(file, number, "a rule starts with 'allow', 'deny', 'default' or "
+                                    f"'getopt', not {words[0]!r}")
+    if len(words) < 3 or words[1] not in ("binary", "arg", "option"):
+        raise _syntax(file, number, "write 'allow|deny binary PATTERN', 'allow|deny arg "
+                                    "PATTERN' or 'deny option --LONG/-S'")
     scope = None
-    if words[1] == "arg" and len(words) == 5 and words[3] == "for":
+    if words[1] != "binary" and len(words) == 5 and words[3] == "for":
         scope = _pattern(words[4], file, number)
     elif len(words) != 3:
         raise _syntax(file, number,
                       f"unexpected words after the pattern: {' '.join(words[3:])!r}")
-    pattern = _pattern(words[2], file, number)
+    pattern: Pattern | OptionPattern
+    if words[1] == "option":
+        pattern = _option(words, file, number)
+    else:
+        pattern = _pattern(words[2], file, number)
     return Rule(words[0], words[1], pattern, scope, f"{file}:{number}", " ".join(words))
+
+
+def _option(words: list[str], file: str, number: int) -> OptionPattern:
+    if words[0] != "deny":
+        raise _syntax(file, number, "an option rule can only deny (a command is not safe "
+                                    "because it names some option): write 'deny option'")
+    try:
+        return parse_option(words[2])
+    except ValueError as exc:
+        raise _syntax(file, number, str(exc)) from exc
+
+
+def _parse_getopt(words: list[str], file: str, number: int) -> tuple[Pattern, Getopt]:
+    if len(words) != 3:
+        raise _syntax(file, number, "write 'getopt BINARY-PATTERN OPTSTRING', the "
+                                    "program's getopt(3) optstring in quotes")
+    try:
+        return _pattern(words[1], file, number), parse_getopt(words[2])
+    except ValueError as exc:
+        raise _syntax(file, number, str(exc)) from exc
 
 
 def _pattern(text: str, file: str, number: int) -> Pattern:

@@ -3,7 +3,8 @@
 The recipe is the classic one: write a temporary file in the same directory, ``fsync`` it,
 ``rename`` it over the target, then ``fsync`` the directory so the rename itself survives
 a power cut. Any failure before the rename removes the temporary file and leaves the old
-file exactly as it was.
+file exactly as it was. A writer killed outright cannot clean up; the next write of the
+same target removes what it left (see :mod:`corral.core.state._tempfiles`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import codecs
 import contextlib
 import errno
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from corral.core._errors import ErrorCode
+from corral.core.state import _tempfiles
 from corral.core.state._fail import state_error, system_error
 
 __all__ = ["atomic_write"]
@@ -43,13 +44,16 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str, mode: int = 0o
             the old file is untouched and no temporary file is left behind.
     """
     target = Path(path)
+    _tempfiles.sweep(target)
     fd, temp = _create_temp(target)
     try:
+        # The descriptor (and so the temporary file's lock) stays open across the rename:
+        # unlocked, a complete temporary file would look abandoned to a sweeper.
         with open(fd, "wb", buffering=0, closefd=True) as stream:
             os.fchmod(stream.fileno(), mode)
             _write_all(stream.fileno(), data, target)
             os.fsync(stream.fileno())
-        os.replace(temp, target)
+            os.replace(temp, target)
     except OSError as exc:
         _discard(temp)
         raise system_error("write the file", target, exc) from exc
@@ -63,7 +67,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str, mode: int = 0o
 def _create_temp(target: Path) -> tuple[int, str]:
     """Create the temporary file next to ``target`` (same filesystem, so rename works)."""
     try:
-        return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        return _tempfiles.create(target)
     except OSError as exc:
         raise system_error("create a temporary file for", target, exc) from exc
 

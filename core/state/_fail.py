@@ -7,6 +7,7 @@ tell "missing" from "forbidden" without parsing the message.
 
 from __future__ import annotations
 
+import errno
 import os
 
 from corral.core._errors import CorralError, ErrorCode, ErrorDomain
@@ -21,9 +22,13 @@ def system_error(action: str, path: str | os.PathLike[str], exc: OSError) -> Cor
         exc: The operating system's error; raise the result ``from exc``.
 
     Returns:
-        A ``SYSTEM_ERROR`` naming the path and the operating system's reason.
+        A ``SYSTEM_ERROR`` naming the path and the operating system's reason (for a
+        symbolic link refused with ``O_NOFOLLOW``, that it is one).
     """
     reason = exc.strerror or str(exc)
+    if exc.errno == errno.ELOOP and os.path.islink(path):
+        # What O_NOFOLLOW reports; "too many levels of symbolic links" would mislead.
+        reason = "it is a symbolic link, and corral never follows one at a state file's path"
     return CorralError(
         f"Cannot {action} '{os.fspath(path)}': {reason}.",
         domain=ErrorDomain.STATE,

@@ -3,7 +3,9 @@
 A pid outlives its process: after a crash and enough spawns the number names someone
 else. libvirt's virPidFileReadPathIfAlive guards against that by checking that the pid
 is alive *and* that ``/proc/PID/exe`` is the expected binary; this is the same check,
-plus one libvirt leaves out: a zombie (dead, not yet reaped) counts as dead.
+plus two libvirt leaves out: a zombie (dead, not yet reaped) counts as dead, and so does
+a file that holds no pid at all (garbage, ``0``, a negative number, or one beyond any pid
+Linux can hand out, such as ``4294967296``): no process can be running under it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import errno
 import os
 
-from corral.core._errors import CorralError
+from corral.core._errors import CorralError, ErrorCode
 from corral.core.state._fail import system_error
 from corral.core.state._pidfile import StrPath, read_pidfile
 
@@ -32,17 +34,17 @@ def read_pidfile_if_alive(path: StrPath, binary: StrPath | None = None) -> int |
             the check.
 
     Returns:
-        The pid, or None when the file is missing, the process is gone (or a zombie),
-        or it runs another binary (the pid was reused).
+        The pid, or None when the file is missing or holds no valid pid, the process is
+        gone (or a zombie), or it runs another binary (the pid was reused).
 
     Raises:
-        CorralError: ``PARSE_FAILED`` for a pid file without a pid, ``SYSTEM_ERROR``
-            when the file or ``/proc/PID/exe`` cannot be read for want of permission.
+        CorralError: ``SYSTEM_ERROR`` when the file or ``/proc/PID/exe`` cannot be read
+            for want of permission, or the pid file is a symbolic link.
     """
     try:
         pid = read_pidfile(path)
     except CorralError as exc:
-        if exc.detail.get("errno") == errno.ENOENT:
+        if exc.code == ErrorCode.PARSE_FAILED or exc.detail.get("errno") == errno.ENOENT:
             return None
         raise
     if not _alive(pid):

@@ -23,7 +23,7 @@ import os
 import struct
 import threading
 
-__all__ = ["held_fd", "lock_holder", "remember", "forget", "book_lock", "try_lock"]
+__all__ = ["held_fd", "lock", "lock_holder", "remember", "forget", "book_lock", "try_lock"]
 
 # struct flock on 64-bit Linux: l_type, l_whence, l_start, l_len, l_pid, tail padding.
 _FLOCK = struct.Struct("hhqqi4x")
@@ -46,6 +46,15 @@ os.register_at_fork(after_in_child=_forget_all_after_fork)
 
 def _key(status: os.stat_result) -> tuple[int, int]:
     return (status.st_dev, status.st_ino)
+
+
+def lock(fd: int) -> None:
+    """Take the write lock on byte 0 of ``fd``, waiting for it (for a file only we know).
+
+    Raises:
+        OSError: When the kernel refuses the lock.
+    """
+    fcntl.lockf(fd, fcntl.LOCK_EX, 1, 0, os.SEEK_SET)
 
 
 def try_lock(fd: int) -> bool:

@@ -2,17 +2,31 @@
 
 A pid file alone cannot tell a live owner from a stale file whose pid was reused. A
 *locked* one can: the kernel drops the lock when the owner dies, however it dies. So
-:func:`acquire_pidfile` creates the file, takes a write lock on byte 0, then writes the
-pid, and keeps the descriptor open; :func:`pidfile_is_locked` asks the kernel who holds it.
+:func:`acquire_pidfile` keeps a write lock on byte 0 for the owner's life and
+:func:`pidfile_is_locked` asks the kernel who holds it.
+
+Two things differ from libvirt's virPidFileAcquirePath, which opens the path, locks it,
+truncates it and writes the pid:
+
+* a reader never sees the file empty. libvirt's readers take no lock (they cannot: the
+  holder keeps the write lock for its whole life), so nothing makes them wait for the
+  write that follows the truncate. Here the file is written, and locked, *before* it gets
+  its name: a fresh temporary file beside it is hard-linked to the path, or, when a stale
+  file is there, renamed over it once its lock is ours. The content at the path never
+  changes; only which file the name points to does, atomically;
+* a symbolic link planted at the path is refused (``O_NOFOLLOW``), never written through,
+  and no open here blocks on a FIFO.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 from pathlib import Path
 
 from corral.core._errors import ErrorCode
-from corral.core.state import _lockfile
+from corral.core.state import _lockfile, _tempfiles
 from corral.core.state._fail import busy_error, state_error, system_error
 
 __all__ = [
@@ -26,6 +40,14 @@ __all__ = [
 
 # A pid is at most 7 digits on Linux (pid_max <= 4194304); leave room for junk to reject.
 _MAX_PIDFILE_BYTES = 64
+
+# The largest pid Linux can hand out: PID_MAX_LIMIT, the ceiling of kernel.pid_max on a
+# 64-bit kernel (far below pid_t's 2**31 - 1). The live pid_max is no bound: a process
+# started before it was lowered keeps its larger pid.
+_PID_LIMIT = 1 << 22
+
+# Every open of a pid file: never through a link at the path, never stuck on a FIFO.
+_SAFE_OPEN = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 StrPath = str | os.PathLike[str]
 
@@ -49,13 +71,15 @@ def pidfile_path(directory: StrPath, name: str) -> Path:
 
 
 def acquire_pidfile(path: StrPath, pid: int | None = None) -> int:
-    """Create ``path``, lock it, write ``pid`` into it and return the locked descriptor.
+    """Create ``path`` holding ``pid``, locked, and return the locking descriptor.
 
     The lock lives as long as the descriptor (close it with :func:`release_pidfile`) and
-    dies with the process. The descriptor is close-on-exec.
+    dies with the process. The descriptor is close-on-exec. A reader sees no file, the
+    stale file that was there, or the whole new pid: never an empty file.
 
     Args:
-        path: The pid file; its directory must exist.
+        path: The pid file; its directory must exist (and be writable: the file is
+            prepared beside it).
         pid: The pid to record; this process's by default.
 
     Returns:
@@ -64,60 +88,115 @@ def acquire_pidfile(path: StrPath, pid: int | None = None) -> int:
     Raises:
         CorralError: ``RESOURCE_BUSY`` naming the holder when another process (or this
             one, through another descriptor) holds the lock; ``SYSTEM_ERROR`` when the
-            file cannot be created, locked or written.
+            file cannot be created, locked or written, or ``path`` is a symbolic link.
     """
     pid = os.getpid() if pid is None else pid
+    target = Path(path)
     with _lockfile.book_lock:
-        fd = _open_and_lock(path)
+        _refuse_if_held_here(path)
+        _tempfiles.sweep(target)
+        fd, staged = _stage(target, pid)
         try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{pid}\n".encode(), 0)
-        except OSError as exc:
-            os.close(fd)
-            raise system_error("write the pid file", path, exc) from exc
+            _install(path, staged)
+            # It is the pid file now, not a temporary one: drop the sweeper's lock.
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        except BaseException:
+            _tempfiles.discard(fd, staged)
+            raise
         _lockfile.remember(fd)
     return fd
 
 
-def _open_and_lock(path: StrPath) -> int:
-    """Open and lock the file that is at ``path`` *now* (it may be replaced meanwhile)."""
+def _stage(target: Path, pid: int) -> tuple[int, str]:
+    """Prepare the whole pid file, already locked, under a temporary name beside it."""
+    try:
+        fd, staged = _tempfiles.create(target)
+    except OSError as exc:
+        raise system_error("create the pid file", target, exc) from exc
+    try:
+        os.fchmod(fd, 0o644)
+        _lockfile.lock(fd)
+        os.pwrite(fd, f"{pid}\n".encode(), 0)
+    except OSError as exc:
+        _tempfiles.discard(fd, staged)
+        raise system_error("write the pid file", target, exc) from exc
+    return fd, staged
+
+
+def _install(path: StrPath, staged: str) -> None:
+    """Give the staged file the name ``path``, unless a live process holds that name."""
     while True:
-        _refuse_if_held_here(path)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            os.link(staged, path)  # never replaces (nor follows) what is at path
+        except FileExistsError:
+            if _replace_stale(path, staged):
+                return
+            continue  # the file at path changed under us: look again
         except OSError as exc:
-            raise system_error("open the pid file", path, exc) from exc
-        try:
-            if _lockfile.try_lock(fd) and _still_linked(path, fd):
-                return fd
-            holder = _lockfile.lock_holder(fd)
-        except OSError as exc:
-            os.close(fd)
-            raise system_error("lock the pid file", path, exc) from exc
-        os.close(fd)
-        if holder is not None:
-            raise busy_error(path, holder)
-        # The holder let go between our two calls, or someone replaced the file after
-        # we opened it: try again on whatever is there now.
+            raise system_error("create the pid file", path, exc) from exc
+        with contextlib.suppress(OSError):
+            os.unlink(staged)  # path names the file now
+        return
 
 
-def _refuse_if_held_here(path: StrPath) -> None:
+def _replace_stale(path: StrPath, staged: str) -> bool:
+    """Rename ``staged`` over the file at ``path`` once its lock is ours (it is stale).
+
+    Returns:
+        False when the file at ``path`` went away or was replaced meanwhile.
+    """
+    old = _open_existing(path, os.O_RDWR)
+    if old is None:
+        return False
+    try:
+        if _lockfile.try_lock(old):
+            if not _still_linked(path, old):
+                return False
+            # Holding the old file's lock, no other acquirer can be renaming too.
+            os.rename(staged, path)
+            return True
+        holder = _lockfile.lock_holder(old)
+    except OSError as exc:
+        raise system_error("lock the pid file", path, exc) from exc
+    finally:
+        os.close(old)
+    if holder is not None:
+        raise busy_error(path, holder)
+    return False  # the holder let go between our two calls
+
+
+def _open_existing(path: StrPath, flags: int) -> int | None:
+    """Open the file at ``path`` itself (never through a link); None when there is none."""
+    try:
+        return os.open(path, flags | _SAFE_OPEN)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise system_error("open the pid file", path, exc) from exc
+
+
+def _held_here(path: StrPath) -> bool:
+    """Whether this process holds the file at ``path`` locked (per the record)."""
     # Our own POSIX lock would not conflict, and opening the file again would risk
     # releasing it: answer from the record instead.
     try:
-        status = os.stat(path)
+        status = os.lstat(path)
     except FileNotFoundError:
-        return
+        return False
     except OSError as exc:
         raise system_error("examine the pid file", path, exc) from exc
-    if _lockfile.held_fd(status) is not None:
+    return _lockfile.held_fd(status) is not None
+
+
+def _refuse_if_held_here(path: StrPath) -> None:
+    if _held_here(path):
         raise busy_error(path, os.getpid())
 
 
 def _still_linked(path: StrPath, fd: int) -> bool:
     """Whether ``path`` still names the file open on ``fd`` (a racer may have deleted it)."""
     try:
-        return os.path.samestat(os.stat(path), os.fstat(fd))
+        return os.path.samestat(os.lstat(path), os.fstat(fd))
     except FileNotFoundError:
         return False
 
@@ -152,13 +231,15 @@ def read_pidfile(path: StrPath) -> int:
 
     Raises:
         CorralError: ``SYSTEM_ERROR`` when the file cannot be read (``detail["errno"]``
-            is ``errno.ENOENT`` when it does not exist); ``PARSE_FAILED`` when it does not
-            hold a positive decimal pid.
+            is ``errno.ENOENT`` when it does not exist) or is a symbolic link;
+            ``PARSE_FAILED`` when it does not hold a decimal pid from 1 to
+            4194304 (the largest pid Linux hands out).
     """
     with _lockfile.book_lock:
         raw = _read_head(path)
     text = raw.decode("ascii", errors="replace").strip()
-    if not text.isdigit() or int(text) <= 0:
+    # Bounded here: 4294967296 would overflow pid_t (and os.kill) further on.
+    if not text.isdigit() or not 0 < int(text) <= _PID_LIMIT:
         raise state_error(
             f"Pid file '{os.fspath(path)}' does not hold a pid: {text[:20]!r}.",
             ErrorCode.PARSE_FAILED,
@@ -169,11 +250,14 @@ def read_pidfile(path: StrPath) -> int:
 
 def _read_head(path: StrPath) -> bytes:
     try:
-        fd = _lockfile.held_fd(os.stat(path))
+        fd = _lockfile.held_fd(os.lstat(path))
         if fd is not None:
             return os.pread(fd, _MAX_PIDFILE_BYTES, 0)
-        with open(path, "rb") as stream:
-            return stream.read(_MAX_PIDFILE_BYTES)
+        fd = os.open(path, os.O_RDONLY | _SAFE_OPEN)
+        try:
+            return os.pread(fd, _MAX_PIDFILE_BYTES, 0)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise system_error("read the pid file", path, exc) from exc
 
@@ -199,17 +283,15 @@ def pidfile_is_locked(path: StrPath) -> int | None:
     own pid. A missing file is not locked.
 
     Raises:
-        CorralError: ``SYSTEM_ERROR`` when the file exists but cannot be queried.
+        CorralError: ``SYSTEM_ERROR`` when the file exists but cannot be queried, or is
+            a symbolic link.
     """
     with _lockfile.book_lock:
-        try:
-            if _lockfile.held_fd(os.stat(path)) is not None:
-                return os.getpid()
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
+        if _held_here(path):
+            return os.getpid()
+        fd = _open_existing(path, os.O_RDONLY)
+        if fd is None:
             return None
-        except OSError as exc:
-            raise system_error("open the pid file", path, exc) from exc
         try:
             return _lockfile.lock_holder(fd)
         except OSError as exc:

@@ -113,3 +113,19 @@ def test_a_write_failure_never_breaks_the_spawn(
         result = Command("true").run()
     assert result.status == 0
     assert f"Cannot write the audit log {log}" in caplog.text
+
+
+def test_a_link_planted_at_the_log_path_is_never_written_through(
+    make_host, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    log = tmp_path / "audit.log"
+    log.symlink_to(victim)
+    host = make_host(f'plugins = ["audit"]\naudit_log_file = "{log}"\n')
+    with caplog.at_level(logging.ERROR, logger="corral.plugins.audit"), host.monitored():
+        assert Command("true").run().status == 0
+    assert victim.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+    assert log.is_symlink()
+    assert f"Cannot write the audit log {log}: " in caplog.text
+    assert "it is a symbolic link" in caplog.text

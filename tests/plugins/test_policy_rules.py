@@ -79,6 +79,22 @@ def test_quoted_patterns_may_hold_spaces_and_hashes() -> None:
         ("default maybe\n", "write 'default allow' or 'default deny'"),
         ("deny arg 're:('\n", "the regular expression '(' is invalid"),
         ('deny arg "open\n', "No closing quotation"),
+        # option rules and getopt declarations
+        ("allow option --conf-dir\n", "an option rule can only deny"),
+        ("deny option conf-dir\n", "write the option as --long, -s or --long/-s, not 'conf-dir'"),
+        ("deny option --conf-dir/-78\n", "not '--conf-dir/-78'"),
+        ("deny option --a/--b\n", "not '--a/--b'"),
+        ("deny option -7/-8\n", "not '-7/-8'"),
+        ("deny option --\n", "not '--'"),
+        ("deny option --conf-dir=x\n", "may not hold '=' or blanks"),
+        ("deny option --x for\n", "unexpected words after the pattern: 'for'"),
+        ("deny option --x if dnsmasq\n", "unexpected words after the pattern: 'if dnsmasq'"),
+        ("getopt dnsmasq\n", "write 'getopt BINARY-PATTERN OPTSTRING'"),
+        ('getopt dnsmasq "ab" extra\n', "write 'getopt BINARY-PATTERN OPTSTRING'"),
+        ('getopt dnsmasq "a b"\n', "has ' ' where an option letter belongs"),
+        ('getopt dnsmasq "a:;"\n', "has ';' where an option letter belongs"),
+        ('getopt dnsmasq "+:"\n', "names no option"),
+        ("getopt 're:(' ab\n", "the regular expression '(' is invalid"),
     ],
 )
 def test_mistakes_name_file_and_line(tmp_path: Path, text: str, words: str) -> None:
@@ -89,6 +105,7 @@ def test_mistakes_name_file_and_line(tmp_path: Path, text: str, words: str) -> N
     assert str(caught.value).startswith(f"{path}:3: bad policy rule: ")
     assert words in str(caught.value)
     assert caught.value.detail == {"file": str(path), "line": 3}
+    assert caught.value.code == ErrorCode.CONF_SYNTAX
 
 
 def test_a_missing_rules_file_is_a_read_failure(tmp_path: Path) -> None:

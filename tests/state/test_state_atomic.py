@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,10 +115,69 @@ def test_a_crash_midway_leaves_the_old_file(target: Path) -> None:
     assert done.returncode == -signal.SIGXFSZ
     assert target.read_bytes() == OLD
     # A killed process cannot clean up: its partial temporary file stays, beside the
-    # untouched target and never under its name.
+    # untouched target and never under its name, until the next write sweeps it.
     leftovers = [name for name in _names(target.parent) if name != "status.xml"]
     assert len(leftovers) == 1 and leftovers[0].startswith(".status.xml.")
+    assert leftovers[0].endswith(".corral-tmp")
     assert (target.parent / leftovers[0]).stat().st_size == 65536
+    atomic_write(target, b"next")
+    assert _names(target.parent) == ["status.xml"]
+
+
+# A writer of 64 MiB that reports its temporary file's name, so it can be killed mid-write.
+_BIG_WRITER = """
+import sys
+from corral.core.state import atomic_write
+atomic_write(sys.argv[1], "y" * (64 << 20))
+"""
+
+
+def _start_big_writer(target: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start the writer and return it once its temporary file holds data."""
+    writer = subprocess.Popen([sys.executable, "-c", _BIG_WRITER, str(target)])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        temps = [n for n in _names(target.parent) if n.startswith(f".{target.name}.")]
+        if temps and (target.parent / temps[0]).stat().st_size > 0:
+            return writer, target.parent / temps[0]
+        assert writer.poll() is None, "the writer ended before it was caught mid-write"
+    raise AssertionError("the writer never started writing")
+
+
+def test_a_writer_killed_with_sigkill_is_swept_by_the_next_write(target: Path) -> None:
+    writer, temp = _start_big_writer(target)
+    writer.kill()
+    assert writer.wait(timeout=10) == -signal.SIGKILL
+    assert target.read_bytes() == OLD
+    assert temp.stat().st_size > 0  # what the issue saw: hundreds of MB, forever
+    atomic_write(target, b"after the crash")
+    assert target.read_bytes() == b"after the crash"
+    assert _names(target.parent) == ["status.xml"]
+
+
+def test_a_live_writers_temporary_file_is_never_swept(target: Path) -> None:
+    writer, temp = _start_big_writer(target)
+    os.kill(writer.pid, signal.SIGSTOP)  # alive, mid-write, for as long as we like
+    try:
+        atomic_write(target, b"meanwhile")
+        assert target.read_bytes() == b"meanwhile"
+        assert temp.exists()
+    finally:
+        os.kill(writer.pid, signal.SIGCONT)
+    assert writer.wait(timeout=60) == 0
+    assert target.stat().st_size == 64 << 20  # the slower writer finished, and won
+    assert _names(target.parent) == ["status.xml"]
+
+
+def test_an_empty_or_foreign_look_alike_is_left_alone(target: Path) -> None:
+    # An unlocked empty file may be a live writer's, between creating and locking it; a
+    # link under such a name is nobody's temporary file.
+    empty = target.parent / ".status.xml.abcd1234.corral-tmp"
+    empty.touch()
+    link = target.parent / ".status.xml.efgh5678.corral-tmp"
+    link.symlink_to(target)
+    atomic_write(target, b"new")
+    assert empty.exists() and link.is_symlink()
 
 
 def test_a_failed_rename_removes_the_temporary_file(tmp_path: Path) -> None:

@@ -125,7 +125,11 @@ def test_release_leaves_a_file_that_replaced_ours_alone(tmp_path: Path) -> None:
     assert path.read_text() == "7\n"
 
 
-@pytest.mark.parametrize("content", ["", "abc\n", "-5\n", "0\n", "12 34\n"])
+@pytest.mark.parametrize(
+    "content",
+    ["", "abc\n", "-5\n", "0\n", "12 34\n", "+5\n", "4194305\n", "4294967296\n",
+     "1" * 63],
+)
 def test_read_refuses_a_file_without_a_pid(tmp_path: Path, content: str) -> None:
     path = tmp_path / "d.pid"
     path.write_text(content)
@@ -139,6 +143,12 @@ def test_read_accepts_a_pid_without_newline(tmp_path: Path) -> None:
     path = tmp_path / "d.pid"
     path.write_text("1234")
     assert read_pidfile(path) == 1234
+
+
+def test_read_accepts_the_largest_pid_linux_hands_out(tmp_path: Path) -> None:
+    path = tmp_path / "d.pid"
+    path.write_text(f"{1 << 22}\n")
+    assert read_pidfile(path) == 1 << 22
 
 
 @pytest.mark.parametrize(
