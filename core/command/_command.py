@@ -89,6 +89,9 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
     def to_string(self, linebreaks: bool = False) -> str:
         """Return the command quoted for a POSIX shell: ``A=B C='D  E' true F 'G  H'``.
 
+        Pasted into ``sh`` it runs the same argv with the same environment, except that
+        secrets (``add_arg_secret``, ``add_env_secret``) read ``'***'``.
+
         Args:
             linebreaks: One environment entry and one option group per line, lines
                 ending in `` \\`` (libvirt's layout).
@@ -97,18 +100,18 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin, HandshakeMixin):
             CommandError: The first mistake made while building.
         """
         self._raise_if_invalid()
-        return command_string(self._spec.env, self._spec.display_argv, linebreaks)
+        return command_string(self._spec.display_env, self._spec.display_argv, linebreaks)
 
     def write_arg_log(self, file: int | IO[str] | IO[bytes]) -> None:
         """Write ``NAME=value ... binary args`` unquoted plus a newline to ``file``.
 
-        Nothing is written for a command with a building mistake (libvirt).
+        Secrets read ``***``. Nothing is written for a command with a building mistake (libvirt).
 
         Args:
             file: A descriptor number or an open file object.
         """
         if self._spec.error is None:
-            write_text(file, arg_log(self._spec.env, self._spec.display_argv))
+            write_text(file, arg_log(self._spec.display_env, self._spec.display_argv))
 
     # --- running --------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from corral.core._errors import CommandError, ErrorCode
 from corral.core.command import _runner
 from corral.core.command._child import Child
 from corral.core.command._dryrun import current_dry_run
-from corral.core.command._format import command_string
+from corral.core.command._format import error_command
 from corral.core.command._launch import SpawnFailure
 from corral.core.command._monitor import SpawnMonitor, SpawnRecord
 from corral.core.command._observe import fill_record, monitored
@@ -54,11 +54,11 @@ class Lifecycle(Builder):
 
     @property
     def argv(self) -> list[str]:
-        """The argument vector as text, binary first, as given."""
+        """The argument vector as text, binary first, as given (secret arguments read ``***``)."""
         return self._spec.display_argv
 
     def _quoted(self) -> str:
-        return command_string(self._spec.env, self._spec.display_argv, False)
+        return error_command(self._spec)
 
     @contextlib.contextmanager
     def _claimed(self, blocking: bool) -> Iterator[None]:
