@@ -85,6 +85,27 @@ class ArgsMixin(Builder):
         self._append(value)
         return self
 
+    def add_arg_secret(self, value: object) -> Self:
+        """Append one argument that is a secret, such as iscsiadm's CHAP password.
+
+        The child gets it as it is; ``to_string``, ``write_arg_log``, ``argv``, errors,
+        spawn records (so the audit log) and dry-run records show ``***`` instead. While
+        the child runs, any local user can still read it in ``/proc/<pid>/cmdline``:
+        prefer an environment variable (:meth:`add_env_secret`) or a file where the
+        program takes one.
+
+        Args:
+            value: As for :meth:`add_arg`.
+
+        Returns:
+            This command, so calls chain.
+        """
+        index = len(self._spec.argv)
+        self._append(value)
+        if len(self._spec.argv) > index:
+            self._spec.secret_args.add(index)
+        return self
+
     def add_arg_pair(self, name: object, value: object) -> Self:
         """Append the single argument ``name=value`` (virCommandAddArgPair).
 

@@ -28,7 +28,7 @@ from corral.core.command._attrs import AttrsMixin
 from corral.core.command._child import Child, StatusLost
 from corral.core.command._dryrun import current_dry_run
 from corral.core.command._env import EnvMixin
-from corral.core.command._format import arg_log, command_string, write_text
+from corral.core.command._format import arg_log, command_string, error_command, write_text
 from corral.core.command._launch import SpawnFailure
 from corral.core.command._observe import Watch, monitored
 from corral.core.command._result import (
@@ -91,7 +91,7 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
 
     @property
     def argv(self) -> list[str]:
-        """The argument vector as text, binary first, as given."""
+        """The argument vector as text, binary first, as given (secret arguments read ``***``)."""
         return self._spec.display_argv
 
     @property
@@ -114,10 +114,13 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
     # --- logging ------------------------------------------------------------------
 
     def _quoted(self) -> str:
-        return command_string(self._spec.env, self._spec.display_argv, False)
+        return error_command(self._spec)
 
     def to_string(self, linebreaks: bool = False) -> str:
         """Return the command quoted for a POSIX shell: ``A=B C='D  E' true F 'G  H'``.
+
+        Pasted into ``sh`` it runs the same argv with the same environment, except that
+        secrets (``add_arg_secret``, ``add_env_secret``) read ``'***'``.
 
         Args:
             linebreaks: One environment entry and one option group per line, lines
@@ -127,18 +130,18 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
             CommandError: The first mistake made while building.
         """
         self._raise_if_invalid()
-        return command_string(self._spec.env, self._spec.display_argv, linebreaks)
+        return command_string(self._spec.display_env, self._spec.display_argv, linebreaks)
 
     def write_arg_log(self, file: int | IO[str] | IO[bytes]) -> None:
         """Write ``NAME=value ... binary args`` unquoted plus a newline to ``file``.
 
-        Nothing is written for a command with a building mistake (libvirt).
+        Secrets read ``***``. Nothing is written for a command with a building mistake (libvirt).
 
         Args:
             file: A descriptor number or an open file object.
         """
         if self._spec.error is None:
-            write_text(file, arg_log(self._spec.env, self._spec.display_argv))
+            write_text(file, arg_log(self._spec.display_env, self._spec.display_argv))
 
     # --- running --------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ and its last value (libvirt replaces the entry in place).
 from __future__ import annotations
 
 import os
+import re
 from typing import Self
 
 from corral.core.command._args import printf
@@ -26,6 +27,11 @@ COMMON_PASSED: tuple[tuple[str, bool, str | None], ...] = (
     ("LOGNAME", True, None),
     ("TMPDIR", False, None),
 )
+
+
+# A name sh can assign: to_string() is pasted into a shell, where "A;touch X;B=v" would run
+# touch. execve would take more (anything without '='), but no tool corral runs needs it.
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def running_setuid() -> bool:
@@ -54,6 +60,10 @@ class EnvMixin(Builder):
         if not isinstance(name, str) or not name or "=" in name or "\0" in name:
             self._fail(f"environment name {name!r} is not a non-empty str without '='")
             return
+        if not _SHELL_NAME.fullmatch(name):
+            self._fail(f"environment name {name!r} is not a shell variable name "
+                       "(letters, digits and '_', not starting with a digit)")
+            return
         text = _text(value)
         if text is None:
             self._fail(f"environment variable {name} has a bad value of type {type_name(value)}")
@@ -78,6 +88,25 @@ class EnvMixin(Builder):
         Returns:
             This command, so calls chain.
         """
+        self._set_env(name, value)
+        return self
+
+    def add_env_secret(self, name: str, value: object) -> Self:
+        """Set ``name=value`` where the value is a secret (a password, a token).
+
+        The child gets it as it is; ``to_string``, ``write_arg_log``, spawn records and
+        dry-run records show ``***`` for it (errors never show any environment value).
+        The name stays secret for the command's life, even if set again as a pair.
+
+        Args:
+            name: The variable's name.
+            value: Its value, as for :meth:`add_env_pair`.
+
+        Returns:
+            This command, so calls chain.
+        """
+        if isinstance(name, str):
+            self._spec.secret_env.add(name)
         self._set_env(name, value)
         return self
 

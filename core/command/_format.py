@@ -15,7 +15,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import IO, cast
 
-__all__ = ["arg_log", "command_string", "shell_quote"]
+from corral.core.command._spec import Spec
+
+__all__ = ["arg_log", "command_string", "error_command", "shell_quote"]
 
 # virBufferEscapeShell's metacharacters: a word with none of them is left bare.
 _SHELL_SPECIAL = re.compile("[\r\t\n !\"#$&'()*;<>?\\[\\\\\\]^`{|}~]")
@@ -63,6 +65,15 @@ def command_string(env: Mapping[str, str] | None, argv: Sequence[str], linebreak
         parts.append(newline if linebreaks and _breaks_before(argv, index) else " ")
         parts.append(shell_quote(argv[index]))
     return "".join(parts)
+
+
+def error_command(spec: Spec) -> str:
+    """Return the command as an error message shows it: environment names, never values.
+
+    Secret arguments are masked too; every error of the engine quotes the command this
+    way and only this way.
+    """
+    return command_string(spec.error_env, spec.display_argv, False)
 
 
 def arg_log(env: Mapping[str, str] | None, argv: Sequence[str]) -> str:

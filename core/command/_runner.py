@@ -15,7 +15,7 @@ from typing import NoReturn
 from corral.core._errors import CommandError, ErrorCode
 from corral.core.command._child import Child, StatusLost
 from corral.core.command._dryrun import DryRun, fake_outcome
-from corral.core.command._format import command_string
+from corral.core.command._format import command_string, error_command
 from corral.core.command._io import Pump
 from corral.core.command._launch import SpawnFailure, launch
 from corral.core.command._resolve import resolve
@@ -114,7 +114,7 @@ def lost_status(child: Child, spec: Spec) -> CommandError:
     libvirt's virProcessWait reports a failing ``waitpid`` as a system error with its
     errno; a lost status is never turned into one, whatever ``check`` says.
     """
-    command = command_string(spec.env, spec.display_argv, False)
+    command = error_command(spec)
     return CommandError(
         f"Cannot wait for child process ({command}) {child.pid}: its exit status was lost "
         "to another waiter (SIGCHLD set to SIG_IGN, or a waitpid() elsewhere): "
@@ -129,7 +129,7 @@ def lost_status(child: Child, spec: Spec) -> CommandError:
 
 
 def _expired(child: Child, spec: Spec, limit: float | None) -> NoReturn:
-    command = command_string(spec.env, spec.display_argv, False)
+    command = error_command(spec)
     signal = None
     if child.deadline is not None and (limit is None or child.deadline <= limit):
         raw_status = child.terminate(TIMEOUT_GRACE)
@@ -162,12 +162,15 @@ def outcome_of(child: Child) -> Outcome:
 
 
 def fake(spec: Spec, record: DryRun) -> Outcome:
-    """Record the command in ``record`` and return the callback's faked outcome."""
+    """Record the command in ``record`` and return the callback's faked outcome.
+
+    The record masks secrets like ``to_string``; the callback fakes the tool, so it gets
+    what the tool would: the real argv and environment.
+    """
     started = time.monotonic()
-    argv = spec.display_argv
-    record.commands.append(command_string(spec.env, argv, False))
+    record.commands.append(command_string(spec.display_env, spec.display_argv, False))
     env = os.environ.copy() if spec.env is None else spec.env
-    status, out, err = fake_outcome(record, argv, env, spec.input_data)
+    status, out, err = fake_outcome(record, spec.text_argv, env, spec.input_data)
     if spec.error_to_output and spec.output_buffer:
         out, err = (out or b"") + (err or b""), None
     return Outcome(synthetic_status(status), out, err, None, time.monotonic() - started)

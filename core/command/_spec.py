@@ -18,10 +18,13 @@ from corral.core._errors import CommandError, ErrorCode
 if TYPE_CHECKING:
     from corral.core.command._resolve import Resolution
 
-__all__ = ["PIPE", "Builder", "Spec", "display", "has_nul", "is_count", "type_name"]
+__all__ = ["MASK", "PIPE", "Builder", "Spec", "display", "has_nul", "is_count", "type_name"]
 
 PIPE: Final = -1
 """Ask for a pipe whose parent end the caller gets back (same value as subprocess.PIPE)."""
+
+MASK: Final = "***"
+"""What a secret reads as everywhere but in the child (and an error's every env value)."""
 
 Arg = str | bytes
 
@@ -64,12 +67,37 @@ class Spec:
     error_buffer: bool = False
     error_binary: bool = False
     error: str | None = None
+    secret_args: set[int] = dataclasses.field(default_factory=set)  # indices into argv
+    secret_env: set[str] = dataclasses.field(default_factory=set)  # names of secret values
     resolution: Resolution | None = None  # the binary found for the start under way
 
     @property
-    def display_argv(self) -> list[str]:
-        """The argument vector as text, binary first, as given."""
+    def text_argv(self) -> list[str]:
+        """The argument vector as text, binary first, secrets included: the child's own."""
         return [display(arg) for arg in self.argv]
+
+    @property
+    def display_argv(self) -> list[str]:
+        """The argument vector as text for logs, records and errors: secrets masked."""
+        if not self.secret_args:
+            return self.text_argv
+        return [MASK if i in self.secret_args else display(a) for i, a in enumerate(self.argv)]
+
+    @property
+    def display_env(self) -> dict[str, str] | None:
+        """The explicit environment for to_string and logs: secret values masked."""
+        if self.env is None or not self.secret_env:
+            return self.env
+        return {name: MASK if name in self.secret_env else v for name, v in self.env.items()}
+
+    @property
+    def error_env(self) -> dict[str, str] | None:
+        """The explicit environment as errors show it: names only, every value masked.
+
+        An error's text and detail cross the daemon socket and land in logs; a value
+        there (a token, a password passed as a plain pair) would leak with them.
+        """
+        return None if self.env is None else dict.fromkeys(self.env, MASK)
 
     @property
     def captures(self) -> bool:
