@@ -31,13 +31,19 @@ def _pidfd(pid: int) -> int | None:
     return None
 
 
-async def finish_in_thread(pid: int, finish: Callable[[], T], grace: float) -> T:
+async def finish_in_thread(
+    pid: int, finish: Callable[[], T], grace: float,
+    signal_group: Callable[[int], None] | None = None,
+) -> T:
     """Await ``finish()`` run in a worker thread; on cancellation stop child ``pid``.
 
     Args:
         pid: The started child, not yet reaped.
         finish: The blocking rest of the run (it reaps the child).
         grace: Seconds between SIGTERM and SIGKILL on cancellation.
+        signal_group: For a child that leads its own process group, what signals the
+            whole group, so a cancellation stops its grandchildren too (as ``abort()``
+            and the timeout do).
 
     Returns:
         What ``finish()`` returns; its exceptions propagate.
@@ -47,19 +53,22 @@ async def finish_in_thread(pid: int, finish: Callable[[], T], grace: float) -> T
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
-        await _stop(task, pidfd, grace)
+        await _stop(task, pidfd, grace, signal_group)
         raise
     finally:
         if pidfd is not None:
             os.close(pidfd)
 
 
-async def _stop(task: asyncio.Future[T], pidfd: int | None, grace: float) -> None:
+async def _stop(task: asyncio.Future[T], pidfd: int | None, grace: float,
+                signal_group: Callable[[int], None] | None) -> None:
     """SIGTERM, ``grace``, SIGKILL; wait for the worker (bounded) and drop its result."""
     for number, patience in ((signal.SIGTERM, grace), (signal.SIGKILL, AFTER_KILL)):
         if pidfd is not None:
             with contextlib.suppress(OSError):
                 signal.pidfd_send_signal(pidfd, number)
+        if signal_group is not None:
+            signal_group(number)
         done, _ = await asyncio.wait({task}, timeout=patience)
         if done:
             with contextlib.suppress(BaseException):

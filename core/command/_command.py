@@ -244,8 +244,9 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
         """asyncio: run like :meth:`run` without blocking the event loop.
 
         The child starts at once; a worker thread (``asyncio.to_thread``) moves the
-        buffers and reaps it. Cancelling the awaiting task sends the child SIGTERM, then
-        SIGKILL after a short grace, before the cancellation propagates.
+        buffers and reaps it. Cancelling the awaiting task sends the child (its whole
+        process group, as :meth:`abort` does) SIGTERM, then SIGKILL after a short grace,
+        before the cancellation propagates.
 
         Args:
             check: Raise for a non-zero exit status.
@@ -257,7 +258,9 @@ class Command(ArgsMixin, EnvMixin, AttrsMixin, StdioMixin):
         finish = functools.partial(self.wait, None, check)
         if not pid:
             return finish()  # a dry run: nothing to wait for
-        return await finish_in_thread(pid, finish, _runner.ABORT_GRACE)
+        child = self._child
+        signal_group = child.send if child is not None and child.group else None
+        return await finish_in_thread(pid, finish, _runner.ABORT_GRACE, signal_group)
 
     # --- handshake (the child side is the exec helper's --handshake READY GO) --------
 

@@ -9,6 +9,7 @@ is signalled alone, and the caller's group never.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -123,3 +124,26 @@ def test_a_child_that_does_not_lead_a_group_is_signalled_alone() -> None:
         cmd.abort()  # killpg here would have killed this test process
         assert cmd.pid is None
         assert not _dead(grandchild)  # not ours to stop: it is in the caller's group
+
+
+@pytest.mark.timeout(30)
+def test_cancelling_run_async_io_stops_the_grandchildren(tmp_path: Path) -> None:
+    pid_file = tmp_path / "grandchild"
+    family = FAMILY.replace("echo $!", 'echo $! > "$1"')
+
+    async def scenario() -> int:
+        cmd = Command("sh", "-c", family, "sh", pid_file).set_output_buffer()
+        task = asyncio.create_task(cmd.run_async_io())
+        deadline = time.monotonic() + 5
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            assert time.monotonic() < deadline, "the family never started"
+            await asyncio.sleep(0.01)
+        grandchild = int(pid_file.read_text())
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return grandchild
+
+    grandchild = asyncio.run(scenario())
+    with _reaper(grandchild):
+        assert _eventually_dead(grandchild)
