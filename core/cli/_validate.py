@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+from corral.core import CorralError, ErrorCode, ErrorDomain
 from corral.core._registry import DEFINITION_GROUP, Registry
 from corral.core.cli._command import CliCommand, Console
 from corral.core.xml import printable, read_xml
@@ -29,7 +30,17 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     tree = read_xml(file)
     root = tree.getroot()
     loader = Registry.discover((DEFINITION_GROUP,)).definition_loader(root, file=file)
-    definition = loader(tree, file=file)
+    try:
+        definition = loader(tree, file=file)
+    except CorralError:
+        raise
+    except Exception as exc:  # a third party's bug still ends in one error line
+        raise CorralError(
+            f"The {DEFINITION_GROUP} entry point '{root.tag}' failed on {printable(file)}: "
+            f"{type(exc).__name__}: {exc}",
+            domain=ErrorDomain.CLI,
+            code=ErrorCode.INTERNAL_ERROR,
+        ) from exc
     data = {"file": file, "valid": True, "type": root.tag, "name": definition.name}
     console.result(f"{printable(file)} validates", data)
     return 0

@@ -1,7 +1,7 @@
 """Naming the rule an invalid document breaks, in words, with the element it is at.
 
 libxml2 has already said the document is invalid; for libvirt's ``<interleave>``-heavy
-grammars its own messages rarely say why. The :class:`Explainer` walks the document from
+grammars its own messages rarely say why. The explainer walks the document from
 the root down, checking each element against the pattern map of :mod:`._schema`:
 attributes (unknown, invalid value, missing), child elements (unknown, repeated, missing,
 or invalid themselves -- then it descends), text. Whether an element is valid is always
