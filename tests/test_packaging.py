@@ -56,3 +56,17 @@ def test_every_listed_package_imports() -> None:
     for package in SETUPTOOLS["packages"]:
         module = importlib.import_module(package)
         assert module.__file__ is not None, package
+
+
+def test_no_package_holds_a_bare_data_folder() -> None:
+    # setuptools warns on every build ("Package would be ignored") about a folder inside a
+    # package that has files but no __init__.py: data lives in packages of its own.
+    bare = []
+    for folder in SETUPTOOLS["package-dir"].values():
+        for directory in (ROOT / folder).rglob("*"):
+            if not directory.is_dir() or "__pycache__" in directory.parts:
+                continue
+            has_files = any(entry.is_file() for entry in directory.iterdir())
+            if has_files and not (directory / "__init__.py").exists():
+                bare.append(str(directory.relative_to(ROOT)))
+    assert bare == [], f"give these folders an __init__.py and list them as packages: {bare}"

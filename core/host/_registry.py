@@ -1,7 +1,7 @@
-"""Find drivers, storage backends and plugins through entry points, loudly.
+"""Find drivers, plugins and definition kinds through entry points, loudly.
 
-:meth:`Registry.discover` asks stevedore for the ``corral.drivers``,
-``corral.storage.backends`` and ``corral.plugins`` groups once and keeps what it loaded in
+:meth:`Registry.discover` asks stevedore for the ``corral.drivers``, ``corral.plugins``
+and ``corral.definitions`` groups once and keeps what it loaded in
 the registry object (the daemon owns it; there is no module-level cache here). stevedore
 logs and *skips* an entry point that fails to import unless it is given a failure
 callback, so corral always passes one that raises: a broken driver or plugin stops the
@@ -25,22 +25,25 @@ from corral.core._errors import CorralError, ErrorCode, ErrorDomain, NoSupportEr
 if TYPE_CHECKING:
     import importlib.metadata
 
+    from corral.core.xml import Definition, DefinitionLoader
+    from lxml import etree
     from stevedore import ExtensionManager
 
-__all__ = ["BACKEND_GROUP", "DRIVER_GROUP", "GROUPS", "PLUGIN_GROUP", "EntryPointInfo",
+__all__ = ["DEFINITION_GROUP", "DRIVER_GROUP", "GROUPS", "PLUGIN_GROUP", "EntryPointInfo",
            "Registry", "wrap_failure"]
 
 DRIVER_GROUP = "corral.drivers"
-BACKEND_GROUP = "corral.storage.backends"
 PLUGIN_GROUP = "corral.plugins"
-GROUPS = (DRIVER_GROUP, BACKEND_GROUP, PLUGIN_GROUP)
+# Root element name -> the driver's loader (a corral.core.xml.DefinitionLoader).
+DEFINITION_GROUP = "corral.definitions"
+GROUPS = (DRIVER_GROUP, PLUGIN_GROUP, DEFINITION_GROUP)
 
-_KINDS = {DRIVER_GROUP: "driver", BACKEND_GROUP: "storage backend", PLUGIN_GROUP: "plugin"}
+_KINDS = {DRIVER_GROUP: "driver", PLUGIN_GROUP: "plugin", DEFINITION_GROUP: "definition kind"}
 
 
 @dataclasses.dataclass(frozen=True)
 class EntryPointInfo:
-    """Where one driver, backend or plugin came from.
+    """Where one driver, plugin or definition kind came from.
 
     Attributes:
         group: The entry-point group (``corral.drivers``).
@@ -124,11 +127,11 @@ class Registry:
         cls,
         *,
         drivers: Mapping[str, Any] | None = None,
-        backends: Mapping[str, Any] | None = None,
         plugins: Mapping[str, Any] | None = None,
+        definitions: Mapping[str, Any] | None = None,
     ) -> Registry:
         """Build a registry from objects given by name, scanning no entry points."""
-        given = {DRIVER_GROUP: drivers, BACKEND_GROUP: backends, PLUGIN_GROUP: plugins}
+        given = {DRIVER_GROUP: drivers, PLUGIN_GROUP: plugins, DEFINITION_GROUP: definitions}
         return cls({
             group: {name: (target, _test_info(group, name, target))
                     for name, target in (targets or {}).items()}
@@ -174,6 +177,25 @@ class Registry:
                 group=DRIVER_GROUP, name=name,
             )
         return target
+
+    def definition_loader(
+        self, root: etree._Element, *, file: str | None = None
+    ) -> DefinitionLoader[Definition]:
+        """Return the loader of the definition kind whose root element ``root`` is.
+
+        Raises:
+            XMLError: No ``corral.definitions`` entry point is named after the element
+                (namespaced elements never are), naming the kinds there are.
+        """
+        # Imported here: the XML toolkit (lxml) is not for every `import corral.core`.
+        from corral.core.xml import element_name, line_of, rule_error
+
+        kinds = self.names(DEFINITION_GROUP)
+        if root.tag not in kinds:
+            rule = f"the root element '{element_name(root)}' is {_none_of(kinds)}"
+            raise rule_error(file, line_of(root), rule)
+        loader: DefinitionLoader[Definition] = self.load(DEFINITION_GROUP, str(root.tag))
+        return loader
 
     def _complete_provenance(self) -> None:
         if not self._provenance_pending:
@@ -223,6 +245,17 @@ def wrap_failure(exc: Exception, what: str, domain: str, **detail: Any) -> Corra
         return exc.with_message(f"{what}: {exc.message}", **detail)
     return CorralError(f"{what}: {type(exc).__name__}: {exc}", domain=domain,
                        code=ErrorCode.INTERNAL_ERROR, **detail)
+
+
+def _none_of(kinds: list[str]) -> str:
+    names = [f"<{kind}>" for kind in kinds]
+    if not names:
+        return f"no installed definition kind (entry-point group {DEFINITION_GROUP} is empty)"
+    if len(names) == 1:
+        return f"not {names[0]}"
+    if len(names) == 2:
+        return f"neither {names[0]} nor {names[1]}"
+    return f"none of {', '.join(names[:-1])} and {names[-1]}"
 
 
 def _duplicate(first: EntryPointInfo, second: EntryPointInfo) -> CorralError:

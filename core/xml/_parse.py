@@ -5,19 +5,20 @@ nothing: no network access, no DTD loading, no entity expansion, no huge-tree mo
 size cap checked before a single byte reaches libxml2 (10 MiB, virsh's own limit), and any
 ``<!DOCTYPE`` is refused outright -- a definition never needs one, and a DOCTYPE is the
 only way to declare entities (billion laughs, external entities). Every failure becomes an
-:class:`XMLError` naming the file, line, column and libxml2's own words.
+:class:`XMLError` naming the file, line, column and libxml2's own words. Files are read
+by :mod:`._read`.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any, Final
 
-from corral.core._errors import CorralError, ErrorCode, ErrorDomain, XMLError
+from corral.core._errors import XMLError
+from corral.core.xml._report import location, rule_error
 from lxml import etree
 
-__all__ = ["MAX_XML_SIZE", "line_of", "parse_xml", "read_xml", "rule_error"]
+__all__ = ["MAX_XML_SIZE", "check_file_name", "parse_xml"]
 
 #: The largest definition accepted, in bytes (virsh's VSH_MAX_XML_FILE is 10 MiB too).
 MAX_XML_SIZE: Final = 10 * 1024 * 1024
@@ -34,76 +35,6 @@ _DOCTYPE_MARKS: Final = tuple(
 _POSITION_SUFFIX: Final = re.compile(r", line \d+, column \d+$")
 
 
-def rule_error(
-    file: str | None,
-    line: int | None,
-    rule: str,
-    *,
-    code: ErrorCode = ErrorCode.XML_ERROR,
-    **detail: Any,
-) -> XMLError:
-    """Return the :class:`XMLError` for ``rule`` broken at ``line`` of ``file``.
-
-    Args:
-        file: The file, or None for XML given as a string.
-        line: The line, or None if unknown.
-        rule: The broken rule in words, without a final full stop.
-        code: The error code (XML_ERROR unless the caller knows better).
-        **detail: Further detail for the error (``column``).
-
-    Returns:
-        The error, its message ``FILE:LINE: rule.``.
-    """
-    message = f"{_location(file, line)}{rule}."
-    return XMLError(message, code=code, file=file, line=line, rule=rule, **detail)
-
-
-def _location(file: str | None, line: int | None) -> str:
-    """Return the ``FILE:LINE: `` prefix of a message (parts that are unknown are left out)."""
-    where = file if file is not None else "<string>"
-    return f"{where}:{line}: " if line else f"{where}: "
-
-
-def line_of(element: etree._Element | None) -> int | None:
-    """Return the line ``element`` starts on, or None if unknown."""
-    line = element.sourceline if element is not None else None
-    return line if isinstance(line, int) else None
-
-
-def read_xml(path: str | os.PathLike[str]) -> etree._ElementTree:
-    """Read and parse the XML file ``path`` with the hardened parser.
-
-    Args:
-        path: The file to read. Reading stops after :data:`MAX_XML_SIZE` + 1 bytes, so
-            ``/dev/zero`` or a growing file cannot exhaust memory.
-
-    Returns:
-        The parsed document.
-
-    Raises:
-        CorralError: The file cannot be opened or read (code OPEN_FAILED / READ_FAILED).
-        XMLError: The file is too large, has a DOCTYPE, or is not well-formed XML.
-    """
-    name = os.fspath(path)
-    try:
-        stream = open(name, "rb")  # closed by the with below; read errors are told apart
-    except OSError as exc:
-        raise _file_error(name, "open", ErrorCode.OPEN_FAILED, exc) from exc
-    with stream:
-        try:
-            data = stream.read(MAX_XML_SIZE + 1)
-        except OSError as exc:
-            raise _file_error(name, "read", ErrorCode.READ_FAILED, exc) from exc
-    return parse_xml(data, file=name)
-
-
-def _file_error(name: str, verb: str, code: ErrorCode, exc: OSError) -> CorralError:
-    reason = exc.strerror or str(exc)
-    return CorralError(
-        f"{name}: cannot {verb} the file: {reason}.", domain=ErrorDomain.XML, code=code, file=name
-    )
-
-
 def parse_xml(data: str | bytes, *, file: str | None = None) -> etree._ElementTree:
     """Parse ``data`` with the hardened parser.
 
@@ -116,9 +47,12 @@ def parse_xml(data: str | bytes, *, file: str | None = None) -> etree._ElementTr
         The parsed document; elements carry ``sourceline`` for later error messages.
 
     Raises:
-        XMLError: The data is too large, has a DOCTYPE, or is not well-formed XML.
+        XMLError: The data is too large, has a DOCTYPE or is not well-formed XML, the
+            ``str`` is not valid Unicode (a lone surrogate), or ``file`` is not UTF-8.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if file is not None:
+        check_file_name(file)
+    raw = _encode(data, file) if isinstance(data, str) else data
     _check_size(raw, file)
     _refuse_doctype(raw, file)
     parser = _new_parser(encoding="utf-8" if isinstance(data, str) else None)
@@ -135,6 +69,26 @@ def parse_xml(data: str | bytes, *, file: str | None = None) -> etree._ElementTr
         # Only reachable for encodings the byte scan does not know (UTF-32, EBCDIC...).
         raise _doctype_error(file, 1)
     return tree
+
+
+def check_file_name(name: str) -> None:
+    """Refuse a file name that is not UTF-8 (lxml cannot take it, nor JSON carry it).
+
+    Raises:
+        XMLError: The name holds a byte that is not UTF-8 (a lone surrogate).
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise rule_error(name, None, "the file name is not valid UTF-8") from exc
+
+
+def _encode(text: str, file: str | None) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        rule = f"the text is not valid Unicode: a lone surrogate at character {exc.start}"
+        raise rule_error(file, None, rule) from exc
 
 
 def _new_parser(encoding: str | None) -> etree.XMLParser:
@@ -180,5 +134,5 @@ def _syntax_error(exc: etree.XMLSyntaxError, file: str | None) -> XMLError:
     if words.startswith("Resource limit"):
         problem = "exceeds a parser limit"
     rule = f"the document {problem}: {words}"
-    message = f"{_location(file, line)}{rule} (column {column})."
+    message = f"{location(file, line)}{rule} (column {column})."
     return XMLError(message, file=file, line=line, column=column, rule=rule)

@@ -1,4 +1,4 @@
-"""corral's RelaxNG schemas: loading, compiling, and a map of what each element allows.
+"""A map of what each element pattern of a RelaxNG grammar allows, for the explainer.
 
 libxml2 decides whether a document is valid; it is the authority. But its messages for
 the ``<interleave>`` patterns libvirt's grammars are built from say little more than
@@ -6,27 +6,22 @@ the ``<interleave>`` patterns libvirt's grammars are built from say little more 
 explainer needs to know, per element pattern, which attributes and child elements it
 allows, which are required and which may repeat, and it needs to validate one element or
 one attribute value in isolation. This module provides exactly that, read from the
-grammar itself so the explanation can never disagree with the schema.
+grammar itself so the explanation can never disagree with the schema. It is built only
+when a document has failed (see :class:`corral.core.xml.Schema`).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import threading
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Final
 
+from corral.core.xml._grammar import RNG, XSD, kind_of, patterns
 from lxml import etree
 
-__all__ = ["Content", "Schema", "load_schema"]
+__all__ = ["Content", "PatternMap"]
 
-RNG: Final = "http://relaxng.org/ns/structure/1.0"
-XSD: Final = "http://www.w3.org/2001/XMLSchema-datatypes"
-SCHEMA_DIR: Final = Path(__file__).resolve().parent / "schemas"
-
-_PER_THREAD: Final = threading.local()
 _TEXTUAL: Final = frozenset({"text", "data", "value", "list"})
 _OPTIONAL: Final = frozenset({"optional", "zeroOrMore"})
 _REPEATING: Final = frozenset({"zeroOrMore", "oneOrMore"})
@@ -57,19 +52,18 @@ class Content:
 _EMPTY = Content({}, {})
 
 
-class Schema:
-    """One compiled grammar (``network.rng`` or ``storagepool.rng``) and its pattern map.
+class PatternMap:
+    """The element patterns of one grammar, and validators for one pattern at a time.
 
     Args:
-        path: The top-level ``.rng`` file; its includes are resolved next to it.
+        grammar: The grammar with its includes inlined (:func:`._grammar.read_grammar`).
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.relaxng = etree.RelaxNG(etree.parse(str(path)))
+    def __init__(self, grammar: etree._ElementTree) -> None:
+        self._grammar = grammar
         self._defines: dict[str, list[etree._Element]] = {}
         self._start: list[etree._Element] = []
-        self._load(path)
+        self._load(grammar.getroot())
         self._validators: dict[tuple[str, ...], etree.RelaxNG] = {}
 
     def start_elements(self) -> tuple[etree._Element, ...]:
@@ -84,8 +78,8 @@ class Schema:
         branch rather than in all of them.
         """
         body = self._content_nodes(pattern)
-        if len(body) == 1 and _kind(body[0]) == "choice":
-            return tuple(self._summarise([branch]) for branch in _patterns(body[0]))
+        if len(body) == 1 and kind_of(body[0]) == "choice":
+            return tuple(self._summarise([branch]) for branch in patterns(body[0]))
         return (self._summarise(body),)
 
     def merged(self, pattern: etree._Element) -> Content:
@@ -114,7 +108,7 @@ class Schema:
         """Return the values the attribute patterns enumerate, or None if any is free-form."""
         values: list[str] = []
         for attribute in attributes:
-            found = self._values(list(_patterns(attribute)), set())
+            found = self._values(list(patterns(attribute)), set())
             if found is None:
                 return None
             values.extend(value for value in found if value not in values)
@@ -122,23 +116,25 @@ class Schema:
 
     # -- loading ------------------------------------------------------------------------
 
-    def _load(self, path: Path) -> None:
-        grammar = etree.parse(str(path)).getroot()
-        for node in _patterns(grammar):
-            kind = _kind(node)
-            if kind == "include":
-                self._load(path.parent / str(node.get("href")))
+    def _load(self, grammar: etree._Element) -> None:
+        for node in patterns(grammar):
+            kind = kind_of(node)
+            if kind == "div":  # an include, inlined
+                self._load(node)
             elif kind == "define":
                 self._defines.setdefault(str(node.get("name")), []).append(node)
             elif kind == "start":
-                self._start.extend(_patterns(node))
+                self._start.extend(patterns(node))
 
     def _compile(self, pattern: etree._Element, ns: str) -> etree.RelaxNG:
-        # Include the whole grammar (for its defines) and override its start with a copy
-        # of the one pattern: RelaxNG's own way to reuse a grammar piecewise.
-        grammar = etree.fromstring(f'<grammar xmlns="{RNG}" datatypeLibrary="{XSD}"/>')
-        include = etree.SubElement(grammar, f"{{{RNG}}}include", href=str(self.path))
-        start = etree.SubElement(include, f"{{{RNG}}}start")
+        # The whole grammar (for its defines) with its start replaced by a copy of the one
+        # pattern: what an <include> overriding <start> would do, without a file.
+        grammar = copy.deepcopy(self._grammar.getroot())
+        for old in list(grammar.iter(f"{{{RNG}}}start")):
+            parent = old.getparent()
+            if parent is not None:
+                parent.remove(old)
+        start = etree.SubElement(grammar, f"{{{RNG}}}start")
         body = copy.deepcopy(pattern)
         body.set("ns", ns)  # what the pattern inherited where it stood
         body.set("datatypeLibrary", _inherited(pattern, "datatypeLibrary") or XSD)
@@ -149,23 +145,23 @@ class Schema:
 
     def _element_patterns(self, nodes: Iterable[etree._Element]) -> Iterator[etree._Element]:
         for node in nodes:
-            kind = _kind(node)
+            kind = kind_of(node)
             if kind == "element":
                 yield node
             elif kind == "ref":
                 yield from self._element_patterns(self._referenced(node))
             elif kind in {"choice", "group"}:
-                yield from self._element_patterns(_patterns(node))
+                yield from self._element_patterns(patterns(node))
 
     def _content_nodes(self, pattern: etree._Element) -> list[etree._Element]:
-        nodes = [node for node in _patterns(pattern) if _kind(node) not in _NAME_CLASSES]
-        while len(nodes) == 1 and _kind(nodes[0]) == "ref":
+        nodes = [node for node in patterns(pattern) if kind_of(node) not in _NAME_CLASSES]
+        while len(nodes) == 1 and kind_of(nodes[0]) == "ref":
             nodes = self._referenced(nodes[0])
         return nodes
 
     def _referenced(self, ref: etree._Element) -> list[etree._Element]:
         defines = self._defines.get(str(ref.get("name")), [])
-        return [node for define in defines for node in _patterns(define)]
+        return [node for define in defines for node in patterns(define)]
 
     def _summarise(
         self, nodes: Iterable[etree._Element], seen: frozenset[str] = frozenset()
@@ -173,7 +169,7 @@ class Schema:
         return _merge_all([self._summary(node, seen) for node in nodes], choice=False)
 
     def _summary(self, node: etree._Element, seen: frozenset[str]) -> Content:
-        kind = _kind(node)
+        kind = kind_of(node)
         if kind == "element":
             name = _clark(str(node.get("name")), _ns_of(node))
             return Content({}, {name: (node,)}, required_elements=frozenset({name}))
@@ -187,7 +183,7 @@ class Schema:
             if name in seen:  # a recursive grammar: its first round says it all
                 return _EMPTY
             return self._summarise(self._referenced(node), seen | {name})
-        inner = [self._summary(child, seen) for child in _patterns(node)]
+        inner = [self._summary(child, seen) for child in patterns(node)]
         merged = _merge_all(inner, choice=kind == "choice")
         if kind in _REPEATING:
             merged = dataclasses.replace(merged, repeatable=frozenset(merged.elements))
@@ -202,7 +198,7 @@ class Schema:
     def _values(self, nodes: list[etree._Element], seen: set[str]) -> list[str] | None:
         values: list[str] = []
         for node in nodes:
-            kind = _kind(node)
+            kind = kind_of(node)
             if kind == "value":
                 values.append(node.text or "")
             elif kind == "ref" and node.get("name") not in seen:
@@ -212,25 +208,13 @@ class Schema:
                     return None
                 values.extend(found)
             elif kind == "choice":
-                found = self._values(list(_patterns(node)), seen)
+                found = self._values(list(patterns(node)), seen)
                 if found is None:
                     return None
                 values.extend(found)
             else:
                 return None
         return values or None
-
-
-def load_schema(name: str) -> Schema:
-    """Return the compiled schema ``name`` (``"network"`` or ``"storagepool"``).
-
-    Compiled once per thread: lxml validators keep their error log in the object, so
-    one shared between the daemon's worker threads would mix their errors.
-    """
-    cache: dict[str, Schema] = _PER_THREAD.__dict__.setdefault("schemas", {})
-    if name not in cache:
-        cache[name] = Schema(SCHEMA_DIR / f"{name}.rng")
-    return cache[name]
 
 
 def _merge_all(parts: Iterable[Content], *, choice: bool) -> Content:
@@ -257,21 +241,9 @@ def _merge_all(parts: Iterable[Content], *, choice: bool) -> Content:
     )
 
 
-def _patterns(node: etree._Element) -> list[etree._Element]:
-    """Return the RNG children of ``node`` (comments and foreign elements left out)."""
-    return [child for child in node if _kind(child)]
-
-
 def _key(node: etree._Element) -> tuple[str, str]:
-    # Where the pattern sits in which file: stable, unlike id() of an lxml proxy object.
+    # Where the pattern sits in the grammar: stable, unlike id() of an lxml proxy object.
     return (str(node.base), node.getroottree().getpath(node))
-
-
-def _kind(node: etree._Element) -> str:
-    tag = node.tag
-    if not isinstance(tag, str) or not tag.startswith(f"{{{RNG}}}"):
-        return ""
-    return tag[len(RNG) + 2 :]
 
 
 def _inherited(node: etree._Element, attribute: str) -> str | None:

@@ -1,20 +1,22 @@
 """Reading typed values off validated elements, and reporting a rule broken at a line.
 
 The schema has already vouched for every value's form (a number is digits, a yes/no is
-``yes`` or ``no``), so these readers convert without re-checking; what the schema cannot
-say is checked by the ``_*_check`` modules, which report through :class:`Source`.
+``yes`` or ``no``), so these readers convert without re-checking. What the schema cannot
+say, a definition's builder checks as it builds, reporting through :class:`Source`. The
+two-word flags (:data:`YES_NO`, :data:`ON_OFF`) are read *and* written here, so the
+words a builder reads are the words a formatter writes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import NoReturn
+from typing import Final, NoReturn
 
 from corral.core._errors import ErrorCode
-from corral.core.xml._parse import line_of, rule_error
+from corral.core.xml._report import line_of, rule_error
 from lxml import etree
 
-__all__ = ["Source", "child", "children", "integer", "on_off", "text", "yes_no"]
+__all__ = ["ON_OFF", "YES_NO", "Flag", "Source", "child", "children", "integer", "text"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -68,16 +70,30 @@ def integer(element: etree._Element | None, name: str) -> int | None:
     return int(value) if value is not None else None
 
 
-def yes_no(element: etree._Element | None, name: str) -> bool | None:
-    """Return a ``yes``/``no`` attribute as a bool, or None if absent."""
-    return _flag(element, name, "yes")
+@dataclasses.dataclass(frozen=True, slots=True)
+class Flag:
+    """A boolean attribute and the two words libvirt writes it with.
+
+    Args:
+        true: The word for True (``yes``, ``on``).
+        false: The word for False (``no``, ``off``).
+    """
+
+    true: str
+    false: str
+
+    def read(self, element: etree._Element | None, name: str) -> bool | None:
+        """Return the attribute ``name`` of ``element`` as a bool, or None if absent."""
+        value = None if element is None else element.get(name)
+        return None if value is None else value == self.true
+
+    def word(self, value: bool | None) -> str | None:
+        """Return the word for ``value``, or None for None (the attribute is left out)."""
+        return None if value is None else (self.true if value else self.false)
 
 
-def on_off(element: etree._Element | None, name: str) -> bool | None:
-    """Return an ``on``/``off`` attribute as a bool, or None if absent."""
-    return _flag(element, name, "on")
+#: ``yes``/``no`` attributes (libvirt's virTristateBool).
+YES_NO: Final = Flag("yes", "no")
 
-
-def _flag(element: etree._Element | None, name: str, true: str) -> bool | None:
-    value = None if element is None else element.get(name)
-    return None if value is None else value == true
+#: ``on``/``off`` attributes (libvirt's virTristateSwitch).
+ON_OFF: Final = Flag("on", "off")

@@ -3,7 +3,8 @@
 libvirt formats definitions with a text buffer, not a DOM serialiser, and its output is
 what users know from ``virsh net-dumpxml``: ``<bridge name='virbr0' stp='on'/>``. This
 writer reproduces that style (and libvirt's escaping of ``<>&'"``), so that a pool written
-by corral is byte-identical to libvirt's ``storagepoolxml2xmlout`` expectations.
+by corral is byte-identical to libvirt's ``storagepoolxml2xmlout`` expectations. Boolean
+attributes are written with :meth:`corral.core.xml.Flag.word`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-__all__ = ["Attributes", "XMLWriter", "on_off", "yes_no"]
+__all__ = ["Attributes", "XMLWriter"]
 
 Attributes = Iterable[tuple[str, str | int | None]]
 
@@ -20,16 +21,6 @@ _TEXT_ESCAPES: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&apos;", '
 # In attribute values, literal line breaks and tabs would be normalised to spaces by the
 # next parser; character references keep them, so a value survives a round trip.
 _ATTRIBUTE_ESCAPES: Final = {**_TEXT_ESCAPES, "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
-
-
-def yes_no(value: bool | None) -> str | None:
-    """Return ``"yes"``/``"no"`` for a bool, None for None (the attribute is left out)."""
-    return None if value is None else ("yes" if value else "no")
-
-
-def on_off(value: bool | None) -> str | None:
-    """Return ``"on"``/``"off"`` for a bool, None for None (the attribute is left out)."""
-    return None if value is None else ("on" if value else "off")
 
 
 class XMLWriter:

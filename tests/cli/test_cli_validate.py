@@ -151,3 +151,65 @@ def test_main_returns_the_status_in_process(capsys: pytest.CaptureFixture[str]) 
     assert captured.err.startswith(
         f"error: {INVALID / 'unknown-element.xml'}:5: element 'frobnicate'"
     )
+
+
+def script(*args: str | bytes | Path) -> subprocess.CompletedProcess[bytes]:
+    """Run the real ``corral`` console script; output kept as bytes, exactly as written."""
+    if not SCRIPT.exists():
+        pytest.skip(f"no console script next to {sys.executable} (corral not pip-installed)")
+    env = {k: v for k, v in os.environ.items() if k != "CORRAL_DEFAULT_URI"}
+    return subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, env=env, timeout=20, check=False
+    )
+
+
+def one_error_line(done: subprocess.CompletedProcess[bytes]) -> str:
+    assert (done.returncode, done.stdout) == (1, b"")
+    assert b"Traceback" not in done.stderr
+    lines = done.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    return lines[0]
+
+
+def test_a_file_name_that_is_not_utf8_is_one_error_line(tmp_path: Path) -> None:
+    raw = os.fsencode(tmp_path / "net-") + b"\xff.xml"
+    with open(raw, "wb") as stream:
+        stream.write(NETWORK.read_bytes())
+    line = one_error_line(script(b"validate", raw))
+    assert line == f"error: {tmp_path}/net-\\xff.xml: the file name is not valid UTF-8."
+
+
+def test_a_newline_in_a_file_name_cannot_forge_a_line(tmp_path: Path) -> None:
+    good = tmp_path / "ok\nerror: forged.xml"
+    good.write_bytes(NETWORK.read_bytes())
+    done = script("validate", good)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout.decode() == f"{tmp_path}/ok\\nerror: forged.xml validates\n"
+    bad = tmp_path / "bad\nerror: forged.xml"
+    bad.write_bytes(b"<network>\n  <name>x</nam>\n</network>\n")
+    line = one_error_line(script("validate", bad))
+    assert line.startswith(f"error: {tmp_path}/bad\\nerror: forged.xml:2: the document is not")
+
+
+def test_a_json_report_keeps_the_real_name(tmp_path: Path) -> None:
+    path = tmp_path / "tab\there.xml"
+    path.write_bytes(NETWORK.read_bytes())
+    done = script("--json", "validate", path)
+    assert done.returncode == 0 and done.stdout.count(b"\n") == 1
+    assert json.loads(done.stdout)["file"] == str(path)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "device"])
+def test_a_file_that_is_not_regular_is_one_error_line(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "net.xml"
+    if kind == "fifo":
+        os.mkfifo(path)  # before the fix, opening it waited for a writer forever
+        what = "a FIFO"
+    elif kind == "directory":
+        path.mkdir()
+        what = "a directory"
+    else:
+        path = Path("/dev/zero")
+        what = "a character device"
+    line = one_error_line(script("validate", path))
+    assert line == f"error: {path}: cannot open the file: it is {what}, not a regular file."

@@ -1,111 +1,160 @@
-"""corral's schemas: libvirt's own definitions validate, and every broken file is named.
+"""The generic toolkit: a schema found along the search path, its explainer, a kind's loader.
 
-Each file in ``tests/data/xml/invalid/`` says on its first line what must happen:
-``<!-- expect: LINE CODE | rule -->``. The test checks the error's line, its code, that
-the rule contains the expected words, and that the message is ``FILE:LINE: rule.``.
+Everything here uses a small kind of its own, ``<gadget>``, whose schema lives in a
+temporary folder and includes core's ``basictypes.rng`` by name, as a driver's does.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import re
+import dataclasses
 from pathlib import Path
 
 import pytest
-from corral.core import ErrorCode, XMLError
+from corral.core import CorralError, ErrorCode, XMLError
 from corral.core.xml import (
-    NetworkDefinition,
-    PoolDefinition,
-    load_definition,
-    parse_definition,
-    parse_network,
-    parse_pool,
+    ON_OFF,
+    SCHEMA_DIR,
+    SEARCH_PATH,
+    YES_NO,
+    DefinitionKind,
+    Flag,
+    Schema,
+    Source,
+    XMLWriter,
+    child,
+    load_schema,
+    parse_xml,
+    text,
 )
-from corral.core.xml._parse import read_xml
-from corral.core.xml._relaxng import validate
-from corral.core.xml._schema import SCHEMA_DIR
+from lxml import etree
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "xml"
-NETWORKS = sorted((DATA / "conformance" / "network").glob("*.xml"))
-POOLS = sorted((DATA / "conformance" / "pool").glob("*/*.xml"))
-INVALID = sorted((DATA / "invalid").glob("*.xml"))
-EXPECT = re.compile(r"<!-- expect: (\d+) (\w+) \| (.*?) -->")
-
-
-def test_all_of_libvirts_definitions_are_here() -> None:
-    # libvirt's networkxml2confdata has 26 inputs; storagepoolxml2xml 6 iSCSI in + out.
-    assert (len(NETWORKS), len(POOLS), len(INVALID) >= 40) == (26, 12, True)
-
-
-@pytest.mark.parametrize("path", NETWORKS, ids=lambda p: p.stem)
-def test_every_libvirt_network_validates(path: Path) -> None:
-    assert validate(read_xml(path), file=str(path)) == "network"
-    assert isinstance(load_definition(path), NetworkDefinition)
-
-
-@pytest.mark.parametrize("path", POOLS, ids=lambda p: f"{p.parent.name}-{p.stem}")
-def test_every_libvirt_pool_validates(path: Path) -> None:
-    assert validate(read_xml(path), file=str(path)) == "pool"
-    assert isinstance(load_definition(path), PoolDefinition)
+GADGET_RNG = """<?xml version="1.0"?>
+<grammar xmlns="http://relaxng.org/ns/structure/1.0"
+         datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">
+  <start><ref name="gadget"/></start>
+  <include href="basictypes.rng"/>
+  <define name="gadget">
+    <element name="gadget">
+      <optional><attribute name="shiny"><ref name="virYesNo"/></attribute></optional>
+      <interleave>
+        <element name="name"><ref name="objectName"/></element>
+        <optional><element name="uuid"><ref name="UUID"/></element></optional>
+        <zeroOrMore><element name="part"><attribute name="size"><ref name="unsignedInt"/>
+        </attribute></element></zeroOrMore>
+      </interleave>
+    </element>
+  </define>
+</grammar>
+"""
 
 
-@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
-def test_every_invalid_file_is_refused_naming_line_and_rule(path: Path) -> None:
-    found = EXPECT.match(path.read_text())
-    assert found, f"{path.name} lacks its '<!-- expect: LINE CODE | rule -->' first line"
-    line, code, words = int(found[1]), ErrorCode[found[2]], found[3]
+@dataclasses.dataclass(frozen=True)
+class Gadget:
+    name: str
+    shiny: bool | None
+
+
+def build_gadget(root: etree._Element, source: Source) -> Gadget:
+    name = text(child(root, "name")) or ""
+    if name.startswith("-"):
+        source.fail(child(root, "name"), f"the gadget name '{name}' starts with '-'")
+    return Gadget(name, YES_NO.read(root, "shiny"))
+
+
+@pytest.fixture
+def gadget_rng(tmp_path: Path) -> Path:
+    path = tmp_path / "schemas" / "gadget.rng"
+    path.parent.mkdir()
+    path.write_text(GADGET_RNG)
+    return path
+
+
+@pytest.fixture
+def gadget(gadget_rng: Path) -> DefinitionKind[Gadget]:
+    return DefinitionKind("gadget", gadget_rng, build_gadget)
+
+
+def test_a_drivers_schema_includes_basictypes_through_the_search_path(gadget_rng: Path) -> None:
+    assert SEARCH_PATH == (SCHEMA_DIR,) and (SCHEMA_DIR / "basictypes.rng").is_file()
+    assert not (gadget_rng.parent / "basictypes.rng").exists()
+    schema = Schema(gadget_rng)
+    schema.validate(parse_xml("<gadget><name>g</name></gadget>"))
+    with pytest.raises(XMLError) as caught:  # basictypes' UUID pattern is in force
+        schema.validate(parse_xml("<gadget><name>g</name>\n<uuid>nope</uuid></gadget>"))
+    assert (caught.value.line, caught.value.code) == (2, ErrorCode.XML_INVALID_SCHEMA)
+    assert caught.value.rule == "element 'uuid' has the invalid value 'nope'"
+
+
+def test_without_the_search_path_the_include_is_not_found(gadget_rng: Path) -> None:
+    with pytest.raises(CorralError, match=r"includes 'basictypes.rng', found in none of: ") as c:
+        Schema(gadget_rng, search_path=())
+    assert c.value.code == ErrorCode.INTERNAL_ERROR
+
+
+def test_a_file_next_to_the_schema_wins_over_the_search_path(gadget_rng: Path) -> None:
+    # A driver's own copy shadows core's: here one whose UUID is anything at all.
+    basic = (SCHEMA_DIR / "basictypes.rng").read_text()
+    start = basic.index('<define name="UUID">')
+    end = basic.index("</define>", start) + len("</define>")
+    local = basic[:start] + '<define name="UUID"><text/></define>' + basic[end:]
+    (gadget_rng.parent / "basictypes.rng").write_text(local)
+    Schema(gadget_rng).validate(parse_xml("<gadget><name>g</name><uuid>nope</uuid></gadget>"))
+
+
+def test_an_include_loop_is_named(tmp_path: Path) -> None:
+    grammar = '<grammar xmlns="http://relaxng.org/ns/structure/1.0"><include href="{}"/></grammar>'
+    (tmp_path / "a.rng").write_text(grammar.format("b.rng"))
+    (tmp_path / "b.rng").write_text(grammar.format("a.rng"))
+    with pytest.raises(CorralError, match=r"a.rng includes itself: .*a.rng -> .*b.rng -> .*a.rng"):
+        Schema(tmp_path / "a.rng")
+
+
+def test_an_include_can_override_a_define(tmp_path: Path, gadget_rng: Path) -> None:
+    # RelaxNG's own override: the including grammar's define replaces the included one.
+    (tmp_path / "strict.rng").write_text(
+        '<grammar xmlns="http://relaxng.org/ns/structure/1.0">'
+        '<include href="schemas/gadget.rng">'
+        '<define name="gadget"><element name="gadget"><empty/></element></define>'
+        "</include></grammar>"
+    )
+    schema = Schema(tmp_path / "strict.rng")
+    schema.validate(parse_xml("<gadget/>"))
+    with pytest.raises(XMLError, match="element 'name' is not allowed inside element 'gadget'"):
+        schema.validate(parse_xml("<gadget><name>g</name></gadget>"))
+
+
+def test_a_kind_checks_the_root_validates_and_builds(gadget: DefinitionKind[Gadget]) -> None:
+    assert gadget.parse("<gadget shiny='yes'><name>g</name></gadget>") == Gadget("g", True)
+    with pytest.raises(XMLError, match=r"^x.xml:1: the root element is <widget>, but a <gadget>"):
+        gadget.parse("<widget/>", file="x.xml")
     with pytest.raises(XMLError) as caught:
-        load_definition(path)
-    error = caught.value
-    assert (error.line, error.code, error.file) == (line, code, str(path))
-    assert error.rule is not None and words in error.rule
-    assert str(error).startswith(f"{path}:{line}: {error.rule}")
+        gadget.parse("<gadget>\n<name>-g</name></gadget>", file="x.xml")
+    assert str(caught.value) == "x.xml:2: the gadget name '-g' starts with '-'."
+    assert caught.value.code == ErrorCode.XML_ERROR
 
 
-def test_schemas_name_their_libvirt_origin_and_licence() -> None:
-    schemas = sorted(SCHEMA_DIR.glob("*.rng"))
-    assert [p.name for p in schemas] == [
-        "basictypes.rng",
-        "network.rng",
-        "networkcommon.rng",
-        "storagecommon.rng",
-        "storagepool.rng",
-    ]
-    for schema in schemas:
-        head = schema.read_text()[:1200]
-        assert "libvirt" in head and "LGPL-2.1-or-later" in head, schema.name
+def test_a_kind_is_a_loader_of_parsed_trees(gadget: DefinitionKind[Gadget], tmp_path: Path) -> None:
+    path = tmp_path / "g.xml"
+    path.write_text("<gadget><name>from-file</name></gadget>")
+    assert gadget.load(path).name == "from-file"
+    assert gadget(parse_xml(path.read_bytes()), file=str(path)).name == "from-file"
 
 
-def test_a_second_error_is_not_reported_before_the_first() -> None:
-    # Both the mode and the unknown element are wrong; the earlier line wins.
-    xml = "<network>\n<name>n</name>\n<forward mode='x'/>\n<bogus/>\n</network>"
-    with pytest.raises(XMLError) as caught:
-        parse_definition(xml)
-    assert caught.value.line == 3
+def test_the_schema_is_compiled_once_per_thread(gadget_rng: Path) -> None:
+    assert load_schema(gadget_rng) is load_schema(gadget_rng)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        other = pool.submit(load_schema, gadget_rng).result()
+    assert other is not load_schema(gadget_rng)
 
 
-def test_a_wrong_root_is_refused_by_the_typed_loaders() -> None:
-    pool = (DATA / "conformance" / "pool" / "in" / "pool-iscsi.xml").read_text()
-    with pytest.raises(XMLError, match=r"the root element is <pool>, but a <network>"):
-        parse_network(pool)
-    network = (DATA / "conformance" / "network" / "nat-network.xml").read_text()
-    with pytest.raises(XMLError, match=r"the root element is <network>, but a <pool>"):
-        parse_pool(network, file="n.xml")
-
-
-def test_validation_in_threads_keeps_each_threads_errors_apart() -> None:
-    # The daemon validates in worker threads; each thread gets its own compiled schema.
-    cases = [(path, EXPECT.match(path.read_text())) for path in INVALID[:12]]
-
-    def check(item: tuple[Path, re.Match[str] | None]) -> tuple[int | None, int]:
-        path, found = item
-        assert found is not None
-        try:
-            load_definition(path)
-        except XMLError as error:
-            return error.line, int(found[1])
-        return None, int(found[1])
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(check, cases * 4))
-    assert all(got == want for got, want in results), results
+def test_flags_read_and_write_the_same_words() -> None:
+    element = etree.Element("e", a="yes", b="no", c="on", d="off")
+    assert [YES_NO.read(element, n) for n in ("a", "b", "z")] == [True, False, None]
+    assert [ON_OFF.read(element, n) for n in ("c", "d", "z")] == [True, False, None]
+    assert [YES_NO.word(v) for v in (True, False, None)] == ["yes", "no", None]
+    assert [ON_OFF.word(v) for v in (True, False, None)] == ["on", "off", None]
+    assert YES_NO.read(None, "a") is None and Flag("1", "0").word(True) == "1"
+    out = XMLWriter()
+    out.empty("bridge", [("stp", ON_OFF.word(True)), ("gone", YES_NO.word(None))])
+    assert out.result() == "<bridge stp='on'/>\n"

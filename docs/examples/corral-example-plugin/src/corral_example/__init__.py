@@ -1,3 +1,3 @@
-"""An example corral extension: the ``dummy`` driver and the ``tracer`` plugin."""
+"""An example corral extension: the ``dummy`` driver and its XML kind, the ``tracer`` plugin."""
 
 __all__: list[str] = []

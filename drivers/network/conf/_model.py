@@ -6,8 +6,8 @@ keeps its case) so the dnsmasq configuration renders exactly what libvirt render
 numbers the schema types as numbers are ints; yes/no and on/off are bools; anything
 absent is None (or an empty tuple), never a default filled in -- libvirt's defaults (a
 forward without mode means NAT, a lease without unit means minutes, STP on) live in the
-few properties below, named as such. Parsing is in :mod:`._network_parse`, formatting
-back to XML in :mod:`._network_format`.
+few properties below, named as such. Building (and checking) is in :mod:`._build`,
+formatting back to XML in :mod:`._format`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import dataclasses
 import ipaddress
 from typing import Final, Literal
 
-from corral.core._errors import CorralError, ErrorCode
+from corral.core import CorralError, ErrorCode
 
 __all__ = [
     "DNSMASQ_NAMESPACE",

@@ -1,20 +1,20 @@
-"""The ``<pool type='iscsi'|'iscsi-direct'>`` definition as frozen dataclasses.
+"""The ``<pool>`` definition as frozen dataclasses, whatever the pool type.
 
 One class per element of corral's ``storagepool.rng``. Values stay as written except
 where libvirt's own model is a number: the three sizes are bytes (``unit`` applied, 0 when
 absent -- they are status the pool reports, which libvirt always writes), the permission
 mode is an int (written back in octal), and an owner or group of -1 ("leave as is") is
-None. Parsing and the rules the schema cannot express are in :mod:`._pool_parse`,
-formatting in :mod:`._pool_format`.
+None. What only one pool type means (the iSCSI portal's default port, its one-host rule)
+is that backend's, in :mod:`corral.drivers.storage.backends`. Building (and checking) is
+in :mod:`._build`, formatting in :mod:`._format`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Final, Literal
+from typing import Literal
 
 __all__ = [
-    "DEFAULT_ISCSI_PORT",
     "Permissions",
     "PoolAuth",
     "PoolDefinition",
@@ -23,23 +23,15 @@ __all__ = [
     "PoolTarget",
 ]
 
-#: The port an iSCSI portal listens on when ``<host>`` names none.
-DEFAULT_ISCSI_PORT: Final = 3260
-
-PoolType = Literal["iscsi", "iscsi-direct"]
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class PoolHost:
-    """``<host name port>``: the iSCSI portal (a DNS name or an address)."""
+    """``<host name port>``: a server of the pool (an iSCSI portal: a DNS name or an address).
+
+    ``port`` is as written; the default when it is absent is the backend's.
+    """
 
     name: str
     port: int | None = None
-
-    @property
-    def effective_port(self) -> int:
-        """The port, with the iSCSI default (3260) when none (or 0) is given."""
-        return self.port if self.port and self.port > 0 else DEFAULT_ISCSI_PORT
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -60,7 +52,7 @@ class PoolSource:
     """``<source>``: where the storage is (portal, target IQN) and how to log in.
 
     Attributes:
-        hosts: The ``<host>`` elements; an iSCSI pool has exactly one.
+        hosts: The ``<host>`` elements (an iSCSI pool has exactly one).
         device: ``<device path>``: the target's IQN (or a name/path libvirt accepts).
         initiator_iqn: ``<initiator><iqn name>``: the initiator name to log in as.
         auth: CHAP credentials, if the target wants them.
@@ -98,11 +90,12 @@ class PoolTarget:
 class PoolDefinition:
     """A whole ``<pool>``: everything the storage driver needs, and nothing from lxml.
 
-    ``capacity``, ``allocation`` and ``available`` are in bytes. ``target`` is None for
-    ``iscsi-direct`` pools (libiscsi reaches the LUNs without block devices).
+    ``type`` is one the schema accepts (``iscsi``, ``iscsi-direct``). ``capacity``,
+    ``allocation`` and ``available`` are in bytes. ``target`` is None for ``iscsi-direct``
+    pools (libiscsi reaches the LUNs without block devices).
     """
 
-    type: PoolType
+    type: str
     name: str
     source: PoolSource
     uuid: str | None = None

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from corral.core import XMLError
-from corral.core.xml import (
-    DEFAULT_ISCSI_PORT,
+from corral.drivers.storage.backends.iscsi_rules import DEFAULT_ISCSI_PORT, portal_port
+from corral.drivers.storage.conf import (
     Permissions,
     PoolAuth,
     PoolDefinition,
@@ -19,7 +19,7 @@ from corral.core.xml import (
     parse_pool,
 )
 
-CONFORMANCE = Path(__file__).resolve().parents[1] / "data" / "xml" / "conformance" / "pool"
+CONFORMANCE = Path(__file__).resolve().parents[2] / "data" / "xml" / "conformance" / "pool"
 INPUTS = sorted((CONFORMANCE / "in").glob("*.xml"))
 
 POOL = """<pool type='iscsi'>
@@ -103,9 +103,11 @@ def test_the_largest_size_fits_and_one_more_does_not() -> None:
 
 
 def test_ports() -> None:
-    assert pool().source.hosts[0].effective_port == DEFAULT_ISCSI_PORT
+    assert portal_port(pool().source.hosts[0]) == DEFAULT_ISCSI_PORT == 3260
+    assert portal_port(PoolHost("portal", 0)) == DEFAULT_ISCSI_PORT
     explicit = pool(port="port='3261'")
     assert explicit.source.hosts[0] == PoolHost("portal", 3261)
+    assert portal_port(explicit.source.hosts[0]) == 3261
     assert "<host name='portal' port='3261'/>" in format_pool(explicit)
 
 

@@ -9,7 +9,8 @@ give back the very same definition.
 
 from __future__ import annotations
 
-from corral.core.xml._network import (
+from corral.core.xml import ON_OFF, YES_NO, XMLWriter
+from corral.drivers.network.conf._model import (
     DNSMASQ_NAMESPACE,
     Dhcp,
     Dns,
@@ -19,7 +20,6 @@ from corral.core.xml._network import (
     NetworkDefinition,
     Route,
 )
-from corral.core.xml._writer import XMLWriter, on_off, yes_no
 
 __all__ = ["format_network"]
 
@@ -28,7 +28,7 @@ def format_network(definition: NetworkDefinition) -> str:
     """Return ``definition`` as libvirt-style ``<network>`` XML (two-space indent).
 
     Args:
-        definition: The network, e.g. from :func:`corral.core.xml.parse_network`.
+        definition: The network, e.g. from :func:`corral.drivers.network.conf.parse_network`.
 
     Returns:
         The XML text, ending in a newline; parsing it gives back ``definition``.
@@ -36,8 +36,8 @@ def format_network(definition: NetworkDefinition) -> str:
     out = XMLWriter()
     attributes = [
         ("connections", definition.connections),
-        ("ipv6", yes_no(definition.ipv6)),
-        ("trustGuestRxFilters", yes_no(definition.trust_guest_rx_filters)),
+        ("ipv6", YES_NO.word(definition.ipv6)),
+        ("trustGuestRxFilters", YES_NO.word(definition.trust_guest_rx_filters)),
         ("xmlns:dnsmasq", DNSMASQ_NAMESPACE if definition.dnsmasq_options else None),
     ]
     with out.element("network", attributes):
@@ -64,7 +64,7 @@ def _forward(out: XMLWriter, forward: Forward | None) -> None:
     with out.element("forward", [("dev", forward.dev), ("mode", forward.mode)]):
         nat = forward.nat
         if nat is not None:
-            with out.element("nat", [("ipv6", yes_no(nat.ipv6))]):
+            with out.element("nat", [("ipv6", YES_NO.word(nat.ipv6))]):
                 if nat.address is not None:
                     out.empty("address", [("start", nat.address.start), ("end", nat.address.end)])
                 if nat.port is not None:
@@ -81,7 +81,7 @@ def _bridge_to_domain(out: XMLWriter, definition: NetworkDefinition) -> None:
             [
                 ("name", bridge.name),
                 ("zone", bridge.zone),
-                ("stp", on_off(bridge.stp)),
+                ("stp", ON_OFF.word(bridge.stp)),
                 ("delay", bridge.delay),
                 ("macTableManager", bridge.mac_table_manager),
             ],
@@ -92,15 +92,15 @@ def _bridge_to_domain(out: XMLWriter, definition: NetworkDefinition) -> None:
         out.empty("mac", [("address", definition.mac)])
     if definition.domain is not None:
         domain = definition.domain
-        out.empty("domain", [("name", domain.name), ("localOnly", yes_no(domain.local_only))])
+        out.empty("domain", [("name", domain.name), ("localOnly", YES_NO.word(domain.local_only))])
 
 
 def _dns(out: XMLWriter, dns: Dns | None) -> None:
     if dns is None:
         return
     attributes = [
-        ("enable", yes_no(dns.enable)),
-        ("forwardPlainNames", yes_no(dns.forward_plain_names)),
+        ("enable", YES_NO.word(dns.enable)),
+        ("forwardPlainNames", YES_NO.word(dns.forward_plain_names)),
     ]
     with out.element("dns", attributes):
         for forwarder in dns.forwarders:
@@ -122,7 +122,7 @@ def _ip(out: XMLWriter, ip: IpDefinition) -> None:
         ("address", ip.address),
         ("netmask", ip.netmask),
         ("prefix", ip.prefix),
-        ("localPtr", yes_no(ip.local_ptr)),
+        ("localPtr", YES_NO.word(ip.local_ptr)),
     ]
     with out.element("ip", attributes):
         if ip.tftp_root is not None:

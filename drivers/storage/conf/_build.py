@@ -1,46 +1,57 @@
 """Building a :class:`PoolDefinition` from a ``<pool>`` tree, and the rules its schema lacks.
 
 The rules follow libvirt (``virStoragePoolDefParseXML``, ``virStorageDefParsePerms``,
-``virScaleInteger`` and the iSCSI backend): sizes with a unit must fit 64 bits, a
-permission mode has permission bits only, a secret UUID must be a UUID, and an iSCSI
-portal is exactly one host.
+``virScaleInteger``): sizes with a unit must fit 64 bits, a permission mode has permission
+bits only, a secret UUID must be a UUID. They are checked as the definition is built
+(corral's one checking pattern, see ``docs/xml.md``), each at the element it is about; the
+rules of one pool type (an iSCSI portal is exactly one host) are the backend's
+(:data:`corral.drivers.storage.backends.POOL_TYPE_RULES`) and run once the pool is built.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Final, cast
+from collections.abc import Callable, Mapping
+from typing import Final, TypeAlias
 
-from corral.core._errors import ErrorCode
-from corral.core.xml._pool import (
+from corral.core.xml import Source, child, children, integer, text
+from corral.drivers.storage.conf._model import (
     Permissions,
     PoolAuth,
     PoolDefinition,
     PoolHost,
     PoolSource,
     PoolTarget,
-    PoolType,
 )
-from corral.core.xml._values import Source, child, children, integer, text
 from lxml import etree
 
-__all__ = ["build_pool"]
+__all__ = ["PoolRule", "build_pool"]
+
+#: A pool type's own rule: the built pool, its ``<pool>`` element (for lines), the source.
+PoolRule: TypeAlias = Callable[[PoolDefinition, etree._Element, Source], None]
 
 _MAX_BYTES: Final = 2**64 - 1
 _UUID: Final = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _POWERS: Final = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
 
 
-def build_pool(root: etree._Element, source: Source) -> PoolDefinition:
+def build_pool(
+    root: etree._Element, source: Source, *, type_rules: Mapping[str, PoolRule]
+) -> PoolDefinition:
     """Return the definition a schema-valid ``<pool>`` element describes.
+
+    Args:
+        root: The ``<pool>`` element.
+        source: Where it came from, for errors.
+        type_rules: Each pool type's own rule, run on the built pool.
 
     Raises:
         XMLError: A rule the schema cannot express is broken (at the element's line).
     """
     source_element = child(root, "source")
     target = child(root, "target")
-    return PoolDefinition(
-        type=cast(PoolType, root.get("type")),
+    pool = PoolDefinition(
+        type=str(root.get("type")),
         name=text(child(root, "name")) or "",
         uuid=text(child(root, "uuid")),
         capacity=_bytes(child(root, "capacity"), source),
@@ -51,6 +62,10 @@ def build_pool(root: etree._Element, source: Source) -> PoolDefinition:
         else _missing(root, source),
         target=_target(target, source) if target is not None else None,
     )
+    rule = type_rules.get(pool.type)
+    if rule is not None:
+        rule(pool, root, source)
+    return pool
 
 
 def _missing(root: etree._Element, source: Source) -> PoolSource:
@@ -77,9 +92,6 @@ def _bytes(element: etree._Element | None, source: Source) -> int:
 
 def _source(element: etree._Element, source: Source) -> PoolSource:
     hosts = children(element, "host")
-    if len(hosts) != 1:
-        rule = f"an iSCSI pool needs exactly one portal <host>, not {len(hosts)}"
-        source.fail(hosts[1], rule, code=ErrorCode.CONFIG_UNSUPPORTED)
     device = child(element, "device")
     initiator = element.find("initiator/iqn")
     vendor, product = child(element, "vendor"), child(element, "product")

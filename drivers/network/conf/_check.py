@@ -6,8 +6,8 @@ families that must agree, ranges that must lie inside their network, one DHCP se
 address family, forward modes that need (or forbid) addresses and devices. A broken rule
 is an :class:`XMLError` at the element's line: code XML_ERROR when the definition makes
 no sense, CONFIG_UNSUPPORTED when it is meaningful but not supported (libvirt's codes).
-The checks walk the same tree the definition was built from, in the same order, only to
-know the lines.
+The builder (:mod:`._build`) calls each ``check_*`` with what it has just built and the
+element it built it from, so the line is always at hand.
 """
 
 from __future__ import annotations
@@ -15,40 +15,43 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 
-from corral.core._errors import ErrorCode
-from corral.core.xml._network import Dhcp, DhcpHost, Dns, IpDefinition, NetworkDefinition, Route
-from corral.core.xml._values import Source, child, children
+from corral.core import ErrorCode
+from corral.core.xml import Source, child, children
+from corral.drivers.network.conf._model import (
+    Bridge,
+    DhcpHost,
+    DhcpRange,
+    DnsForwarder,
+    DnsSrv,
+    Forward,
+    IpDefinition,
+    Route,
+)
 from lxml import etree
 
-__all__ = ["check_network"]
+__all__ = [
+    "check_bootp",
+    "check_dhcp_host",
+    "check_dhcp_range",
+    "check_dns_enabled",
+    "check_forward",
+    "check_forwarder",
+    "check_ip",
+    "check_name",
+    "check_one_dhcp_per_family",
+    "check_route",
+    "check_srv",
+]
 
 _UNSUPPORTED = ErrorCode.CONFIG_UNSUPPORTED
 # libvirt's SERVICE_CHARS: what /etc/services names use, minus "." (the SRV separator).
 _SERVICE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+/*")
 _ROUTED_MODES = frozenset({"nat", "route", "open"})
+_DNS_RECORDS = ("forwarder", "txt", "srv", "host")
 
 
-def check_network(definition: NetworkDefinition, root: etree._Element, source: Source) -> None:
-    """Check the rules the schema cannot express; raise :class:`XMLError` on the first broken.
-
-    Args:
-        definition: What :func:`build_network` made of ``root``.
-        root: The ``<network>`` element (for line numbers only).
-        source: Where the XML came from.
-    """
-    _check_name(definition.name, child(root, "name"), source)
-    ip_elements = children(root, "ip")
-    for ip, element in zip(definition.ips, ip_elements, strict=True):
-        _check_ip(ip, element, source)
-    _check_one_dhcp_per_family(definition.ips, ip_elements, source)
-    _check_forward(definition, root, source)
-    if definition.dns is not None:
-        _check_dns(definition.dns, child(root, "dns"), source)
-    for route, element in zip(definition.routes, children(root, "route"), strict=True):
-        _check_route(route, definition.ips, element, source)
-
-
-def _check_name(name: str, element: etree._Element | None, source: Source) -> None:
+def check_name(name: str, element: etree._Element | None, source: Source) -> None:
+    """The network name must be a plain, non-empty file name."""
     if not name:
         source.fail(element, "the network name must not be empty")
     if "/" in name:
@@ -84,7 +87,8 @@ def _check_family(
         source.fail(element, f"the IPv4 prefix '{prefix}' is larger than 32", code=_UNSUPPORTED)
 
 
-def _check_ip(ip: IpDefinition, element: etree._Element, source: Source) -> None:
+def check_ip(ip: IpDefinition, element: etree._Element, source: Source) -> None:
+    """An ``<ip>`` (before its DHCP): address, family and prefix agree; TFTP is IPv4's."""
     if ip.address is None:
         source.fail(element, "element 'ip' needs an 'address' attribute")
     _check_family(element, ip.address, ip.family, ip.netmask, ip.prefix, source)
@@ -95,41 +99,29 @@ def _check_ip(ip: IpDefinition, element: etree._Element, source: Source) -> None
     if ip.tftp_root is not None and ip.is_ipv6:
         rule = "TFTP is supported only on an IPv4 address, not on an IPv6 one"
         source.fail(child(element, "tftp"), rule, code=_UNSUPPORTED)
-    if ip.dhcp is not None:
-        _check_dhcp(ip, ip.dhcp, child(element, "dhcp"), source)
 
 
-def _check_dhcp(
-    ip: IpDefinition, dhcp: Dhcp, element: etree._Element | None, source: Source
+def check_dhcp_range(
+    item: DhcpRange, ip: IpDefinition, element: etree._Element, source: Source
 ) -> None:
+    """A DHCP ``<range>`` lies, the right way round, inside the network of its ``<ip>``."""
     network = ip.interface.network
-    for item, item_element in zip(dhcp.ranges, children(element, "range"), strict=True):
-        start, end = ipaddress.ip_address(item.start), ipaddress.ip_address(item.end)
-        span = f"the DHCP range {item.start} - {item.end}"
-        if start.version != network.version or end.version != network.version:
-            source.fail(
-                item_element,
-                f"{span} is not of the address family of {ip.address}",
-                code=_UNSUPPORTED,
-            )
-        if int(start) > int(end):
-            source.fail(item_element, f"{span} starts after it ends")
-        if start not in network or end not in network:
-            source.fail(
-                item_element,
-                f"{span} is not entirely within the network {network}",
-                code=_UNSUPPORTED,
-            )
-    for host, host_element in zip(dhcp.hosts, children(element, "host"), strict=True):
-        _check_dhcp_host(host, ip, host_element, source)
-    if dhcp.bootp is not None and ip.is_ipv6:
-        rule = "BOOTP is supported only on an IPv4 address, not on an IPv6 one"
-        source.fail(child(element, "bootp"), rule, code=_UNSUPPORTED)
+    start, end = ipaddress.ip_address(item.start), ipaddress.ip_address(item.end)
+    span = f"the DHCP range {item.start} - {item.end}"
+    if start.version != network.version or end.version != network.version:
+        rule = f"{span} is not of the address family of {ip.address}"
+        source.fail(element, rule, code=_UNSUPPORTED)
+    if int(start) > int(end):
+        source.fail(element, f"{span} starts after it ends")
+    if start not in network or end not in network:
+        rule = f"{span} is not entirely within the network {network}"
+        source.fail(element, rule, code=_UNSUPPORTED)
 
 
-def _check_dhcp_host(
+def check_dhcp_host(
     host: DhcpHost, ip: IpDefinition, element: etree._Element, source: Source
 ) -> None:
+    """A static DHCP ``<host>`` is named the way its ``<ip>``'s address family needs."""
     ipv6 = ip.is_ipv6
     if ipv6 and host.mac is not None:
         rule = (
@@ -148,12 +140,19 @@ def _check_dhcp_host(
         source.fail(element, rule, code=_UNSUPPORTED)
 
 
-def _check_one_dhcp_per_family(
-    ips: tuple[IpDefinition, ...], elements: list[etree._Element], source: Source
+def check_bootp(ip: IpDefinition, element: etree._Element, source: Source) -> None:
+    """``<bootp>`` is IPv4's."""
+    if ip.is_ipv6:
+        rule = "BOOTP is supported only on an IPv4 address, not on an IPv6 one"
+        source.fail(element, rule, code=_UNSUPPORTED)
+
+
+def check_one_dhcp_per_family(
+    ips: list[tuple[IpDefinition, etree._Element]], source: Source
 ) -> None:
-    # dnsmasq gets one DHCP configuration per address family (libvirt's networkValidate).
+    """dnsmasq gets one DHCP configuration per address family (libvirt's networkValidate)."""
     seen: Counter[bool] = Counter()
-    for ip, element in zip(ips, elements, strict=True):
+    for ip, element in ips:
         if ip.dhcp is not None and (ip.dhcp.ranges or ip.dhcp.hosts):
             seen[ip.is_ipv6] += 1
             if seen[ip.is_ipv6] > 1:
@@ -162,10 +161,16 @@ def _check_one_dhcp_per_family(
                 source.fail(element, rule, code=_UNSUPPORTED)
 
 
-def _check_forward(definition: NetworkDefinition, root: etree._Element, source: Source) -> None:
-    forward = definition.forward
+def check_forward(
+    forward: Forward,
+    bridge: Bridge | None,
+    ips: list[IpDefinition],
+    root: etree._Element,
+    source: Source,
+) -> None:
+    """The forward mode fits the devices, addresses and bridge of the network."""
     element = child(root, "forward")
-    if forward is None or element is None:
+    if element is None:
         return
     mode = forward.effective_mode
     _check_nat(mode, child(element, "nat"), source)
@@ -178,9 +183,9 @@ def _check_forward(definition: NetworkDefinition, root: etree._Element, source: 
             source.fail(element, f"the forward interface '{dev}' is listed more than once")
     used = set(devices) | ({forward.dev} if forward.dev else set())
     if mode in _ROUTED_MODES:
-        _check_routed_forward(definition, mode, used, element, source)
+        _check_routed_forward(ips, mode, used, element, source)
     else:
-        _check_bridge_forward(definition, used, root, element, source)
+        _check_bridge_forward(bridge, used, root, element, source)
 
 
 def _check_nat(mode: str, element: etree._Element | None, source: Source) -> None:
@@ -200,13 +205,13 @@ def _check_nat(mode: str, element: etree._Element | None, source: Source) -> Non
 
 
 def _check_routed_forward(
-    definition: NetworkDefinition,
+    ips: list[IpDefinition],
     mode: str,
     used: set[str],
     element: etree._Element,
     source: Source,
 ) -> None:
-    if not definition.ips:
+    if not ips:
         source.fail(element, f"forward mode '{mode}' needs an <ip> address on the network")
     if len(used) > 1:
         source.fail(element, f"forward mode '{mode}' supports only one forward interface")
@@ -215,14 +220,13 @@ def _check_routed_forward(
 
 
 def _check_bridge_forward(
-    definition: NetworkDefinition,
+    bridge: Bridge | None,
     used: set[str],
     root: etree._Element,
     element: etree._Element,
     source: Source,
 ) -> None:
     # The bridge belongs to the host, not to corral: no addresses, DHCP, DNS or STP here.
-    bridge = definition.bridge
     if bridge is not None and (bridge.stp is not None or bridge.delay is not None):
         rule = "bridge stp and delay are allowed only with forward modes nat, route and open"
         source.fail(child(root, "bridge"), rule)
@@ -237,27 +241,34 @@ def _check_bridge_forward(
             source.fail(found, rule, code=_UNSUPPORTED)
 
 
-def _check_dns(dns: Dns, element: etree._Element | None, source: Source) -> None:
-    if dns.enable is False and (dns.forwarders or dns.txts or dns.srvs or dns.hosts):
+def check_dns_enabled(enable: bool | None, element: etree._Element, source: Source) -> None:
+    """A ``<dns enable='no'>`` has no records (checked before its records are built)."""
+    if enable is False and any(children(element, tag) for tag in _DNS_RECORDS):
         source.fail(element, "DNS is disabled (enable='no') but element 'dns' still has content")
-    for forwarder, item in zip(dns.forwarders, children(element, "forwarder"), strict=True):
-        if forwarder.addr is None and forwarder.domain is None:
-            source.fail(item, "a DNS forwarder needs an addr or a domain attribute (or both)")
-    for srv, item in zip(dns.srvs, children(element, "srv"), strict=True):
-        if not set(srv.service) <= _SERVICE_CHARS:
-            rule = f"the SRV service '{srv.service}' may use only letters, digits and _-+/*"
-            source.fail(item, rule)
-        if srv.target is None and (srv.port, srv.priority, srv.weight) != (None, None, None):
-            source.fail(
-                item, f"the SRV record '{srv.service}' has a port, priority or weight but no target"
-            )
-        if srv.port == 0:
-            source.fail(item, f"the SRV record '{srv.service}' has port 0 (the port is 1 to 65535)")
 
 
-def _check_route(
+def check_forwarder(forwarder: DnsForwarder, element: etree._Element, source: Source) -> None:
+    """A DNS ``<forwarder>`` says where or for what (or both)."""
+    if forwarder.addr is None and forwarder.domain is None:
+        source.fail(element, "a DNS forwarder needs an addr or a domain attribute (or both)")
+
+
+def check_srv(srv: DnsSrv, element: etree._Element, source: Source) -> None:
+    """A DNS ``<srv>`` record: a service name dnsmasq takes, a target for its numbers."""
+    if not set(srv.service) <= _SERVICE_CHARS:
+        rule = f"the SRV service '{srv.service}' may use only letters, digits and _-+/*"
+        source.fail(element, rule)
+    if srv.target is None and (srv.port, srv.priority, srv.weight) != (None, None, None):
+        rule = f"the SRV record '{srv.service}' has a port, priority or weight but no target"
+        source.fail(element, rule)
+    if srv.port == 0:
+        source.fail(element, f"the SRV record '{srv.service}' has port 0 (the port is 1 to 65535)")
+
+
+def check_route(
     route: Route, ips: tuple[IpDefinition, ...], element: etree._Element, source: Source
 ) -> None:
+    """A ``<route>``: address and family agree; the gateway is reachable from an ``<ip>``."""
     _check_family(element, route.address, route.family, route.netmask, route.prefix, source)
     gateway = ipaddress.ip_address(route.gateway)
     if gateway.version != ipaddress.ip_address(route.address).version:

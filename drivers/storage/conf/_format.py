@@ -9,8 +9,8 @@ libvirt's expected output.
 
 from __future__ import annotations
 
-from corral.core.xml._pool import PoolDefinition, PoolSource, PoolTarget
-from corral.core.xml._writer import XMLWriter
+from corral.core.xml import XMLWriter
+from corral.drivers.storage.conf._model import PoolDefinition, PoolSource, PoolTarget
 
 __all__ = ["format_pool"]
 
@@ -19,7 +19,7 @@ def format_pool(definition: PoolDefinition) -> str:
     """Return ``definition`` as libvirt-style ``<pool>`` XML (two-space indent).
 
     Args:
-        definition: The pool, e.g. from :func:`corral.core.xml.parse_pool`.
+        definition: The pool, e.g. from :func:`corral.drivers.storage.conf.parse_pool`.
 
     Returns:
         The XML text, ending in a newline; parsing it gives back ``definition``.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from corral.core import XMLError
-from corral.core.xml import (
+from corral.drivers.network.conf import (
     DNSMASQ_NAMESPACE,
     AddressRange,
     Bootp,
@@ -32,7 +32,7 @@ from corral.core.xml import (
     parse_network,
 )
 
-CONFORMANCE = Path(__file__).resolve().parents[1] / "data" / "xml" / "conformance" / "network"
+CONFORMANCE = Path(__file__).resolve().parents[2] / "data" / "xml" / "conformance" / "network"
 NETWORKS = sorted(CONFORMANCE.glob("*.xml"))
 
 
