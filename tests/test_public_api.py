@@ -27,7 +27,7 @@ PROMISED = {
 #: What the daemon holds; drivers and plugins never import it.
 PROMISED_HOST = {
     "Host", "Registry", "EntryPointInfo", "PluginSpawnMonitor", "load_config",
-    "DRIVER_GROUP", "BACKEND_GROUP", "PLUGIN_GROUP",
+    "DEFINITION_GROUP", "DRIVER_GROUP", "PLUGIN_GROUP",
 }  # fmt: skip
 
 NAMESPACES = {corral.core: PROMISED, corral.core.host: PROMISED_HOST}

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 
 from corral.core import CorralError, ErrorCode, ErrorDomain
-from corral.core._registry import DEFINITION_GROUP, Registry
 from corral.core.cli._command import CliCommand, Console
+from corral.core.host import DEFINITION_GROUP, Registry
 from corral.core.xml import printable, read_xml
 
 __all__ = ["COMMAND"]

@@ -12,7 +12,7 @@ from corral.core.host._config import load_config
 from corral.core.host._host import Host
 from corral.core.host._plugin_monitor import PluginSpawnMonitor
 from corral.core.host._registry import (
-    BACKEND_GROUP,
+    DEFINITION_GROUP,
     DRIVER_GROUP,
     PLUGIN_GROUP,
     EntryPointInfo,
@@ -20,7 +20,7 @@ from corral.core.host._registry import (
 )
 
 __all__ = [
-    "BACKEND_GROUP",
+    "DEFINITION_GROUP",
     "DRIVER_GROUP",
     "PLUGIN_GROUP",
     "EntryPointInfo",

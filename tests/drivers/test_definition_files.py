@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from corral.core import ErrorCode, XMLError
-from corral.core._registry import DEFINITION_GROUP, Registry
+from corral.core.host import DEFINITION_GROUP, Registry
 from corral.core.xml import SCHEMA_DIR, Definition, parse_xml, read_xml
 from corral.drivers.network import conf as network_conf
 from corral.drivers.network.conf import NETWORK, NetworkDefinition, parse_network

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from corral.core._registry import DEFINITION_GROUP
+from corral.core.host import DEFINITION_GROUP
 
 BROKEN = "def load(tree, *, file=None):\n    raise ValueError('boom')\n"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from corral.core import XMLError
-from corral.core._registry import DEFINITION_GROUP, Registry
+from corral.core.host import DEFINITION_GROUP, Registry
 from corral.core.xml import parse_xml
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "corral-example-plugin"
