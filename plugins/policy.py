@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import os
 import re
 import shlex
@@ -65,10 +66,32 @@ class Pattern:
         return fnmatch.fnmatchcase(word, self.text)
 
     def matches_binary(self, candidates: Iterable[str]) -> bool:
-        """Match paths when the pattern holds a '/' (or is a regex), else file names."""
+        """Match paths when the pattern holds a '/' (or is a regex), else file names.
+
+        A path glob also matches in its canonical form (see :attr:`canonical`), because
+        the engine hands over canonical paths: ``deny binary /bin/rm`` must stop
+        ``/usr/bin/rm`` where ``/bin`` is a link to ``usr/bin``.
+        """
         by_path = "/" in self.text or self.text.startswith("re:")
-        words = (c if by_path else os.path.basename(c) for c in candidates)
-        return any(self.matches(word) for word in words)
+        words = [c if by_path else os.path.basename(c) for c in candidates]
+        canonical = self.canonical
+        return any(self.matches(word) for word in words) or (
+            canonical is not None and any(fnmatch.fnmatchcase(w, canonical) for w in words))
+
+    @functools.cached_property
+    def canonical(self) -> str | None:
+        """The path glob with its directories before the first wildcard resolved, if different.
+
+        Resolved once, when the rules are first used (corrald reads them at start); a
+        directory link changed later is not followed.
+        """
+        if self.text.startswith("re:") or "/" not in self.text:
+            return None
+        literal = re.split(r"[*?\[]", self.text, maxsplit=1)[0]
+        cut = literal.rfind("/")
+        directory, rest = self.text[:cut] or "/", self.text[cut:]
+        canonical = os.path.realpath(directory).rstrip("/") + rest
+        return None if canonical == self.text else canonical
 
 
 @dataclasses.dataclass(frozen=True)

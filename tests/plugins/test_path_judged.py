@@ -141,3 +141,28 @@ def test_the_canonical_path_is_executed_through_every_chain(
         time.sleep(0.02)
     assert out.read_text() == f"{real}\n"
     assert (seen[0].binary, seen[0].found, seen[0].argv[0]) == (str(real), str(link), str(link))
+
+
+def test_a_rule_written_through_a_directory_link_judges_the_canonical_path(
+    make_host, tmp_path: Path
+) -> None:
+    """On merged /usr, ``deny binary /bin/rm`` must stop ``rm`` found as /usr/bin/rm."""
+    real = tmp_path / "usr-bin"
+    real.mkdir()
+    (tmp_path / "bin").symlink_to(real)
+    tool = real / "tool"
+    tool.write_text("#!/bin/sh\nexit 0\n")
+    tool.chmod(0o755)
+    host = policy_host(make_host, tmp_path, f"deny binary {tmp_path}/bin/tool\n"
+                                            f"deny binary {tmp_path}/bin/other*\n")
+    with host.monitored():
+        with pytest.raises(CommandError) as caught:
+            Command(tool).run()
+        assert caught.value.code == ErrorCode.OPERATION_DENIED
+        other = real / "other-tool"
+        shutil.copy(tool, other)
+        with pytest.raises(CommandError):
+            Command(other).run()
+        allowed = real / "fine"
+        shutil.copy(tool, allowed)
+        assert Command(allowed).run().status == 0
