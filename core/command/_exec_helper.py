@@ -95,34 +95,77 @@ def handshake(ready_fd: int, go_fd: int) -> None:
     os.close(go_fd)
 
 
+class HeldElsewhere(Exception):
+    """A live process holds the pid file's lock (the message names it)."""
+
+
 def acquire_pidfile(path: str) -> int:
-    """Create ``path``, lock byte 0 (F_SETLK), write our pid; return the inherited fd."""
+    """Take ``path`` as our pid file, locked (F_SETLK on byte 0); return the inherited fd.
+
+    As corral.core.state does it, so a reader never sees the file empty: the whole file
+    is written and locked under a temporary name beside it (flocked while staged, like
+    every corral temporary file), then linked to ``path`` -- or renamed over a stale file
+    whose lock we took. The content at ``path`` is always the old pid or the new one.
+    """
+    directory, name = os.path.split(path)
+    staged = os.path.join(directory or ".", f".{name}.{os.getpid()}-exec.corral-tmp")
+    fd = -1
     try:
-        fd = _open_locked(path)
-        os.ftruncate(fd, 0)
+        fd = os.open(staged, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a sweeper leaves a locked temporary file alone
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-    except OSError as exc:
-        fail(f"Cannot write pidfile {path}: {exc.strerror}.")
+        _install(path, staged)
+        fcntl.flock(fd, fcntl.LOCK_UN)  # the pid file now, no longer a temporary one
+    except (OSError, HeldElsewhere) as exc:
+        try:
+            os.unlink(staged)
+        except OSError:
+            pass
+        fail(str(exc) if isinstance(exc, HeldElsewhere) else
+             f"Cannot write pidfile {path}: {exc.strerror}.")
     os.set_inheritable(fd, True)  # held across exec: the lock lives as long as the daemon
     return fd
 
 
-def _open_locked(path: str) -> int:
+def _install(path: str, staged: str) -> None:
+    """Give ``staged`` the name ``path``: a link where none is, a rename over a stale file."""
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # never via a link
         try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
+            os.link(staged, path)  # never replaces (nor follows) what is at path
+        except FileExistsError:
+            if _replace_stale(path, staged):
+                return
+            continue  # the file at path changed under us: look again
+        os.unlink(staged)
+        return
+
+
+def _replace_stale(path: str, staged: str) -> bool:
+    """Rename ``staged`` over ``path`` once we hold its lock; False when it changed meanwhile."""
+    try:
+        old = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK)  # never via a link
+    except FileNotFoundError:
+        return False
+    try:
+        try:
+            fcntl.lockf(old, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
         except OSError as exc:
             if exc.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-            fail(f"Pidfile {path} is locked by process {holder}: is the daemon already running?")
+            holder = os.read(old, 32).decode(errors="replace").strip() or "unknown"
+            raise HeldElsewhere(
+                f"Pidfile {path} is locked by process {holder}: is the daemon already running?"
+            ) from None
         try:
-            if os.fstat(fd).st_ino == os.stat(path).st_ino:
-                return fd  # still the file at that path, not one unlinked meanwhile
+            if os.fstat(old).st_ino != os.stat(path).st_ino:
+                return False  # replaced after we opened it
         except FileNotFoundError:
-            pass
-        os.close(fd)
+            return False
+        os.rename(staged, path)  # holding the old file's lock: no other acquirer renames
+        return True
+    finally:
+        os.close(old)
 
 
 def remove_pidfile(path: str, fd: int) -> None:
