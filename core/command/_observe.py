@@ -7,6 +7,7 @@ and no record is built.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 
@@ -65,6 +66,8 @@ def _record_failure(record: SpawnRecord, exc: Exception) -> None:
     record.status = record.status if exc.status is None else exc.status
     record.signal = record.signal if exc.signal is None else exc.signal
     summary = exc.code.name.lower().replace("_", " ")
+    if exc.detail.get("errno") == errno.ECHILD:
+        summary = "exit status lost to another waiter"
     if exc.signal is not None:
         summary += f", killed by signal {exc.signal}"
     record.error = record.error or summary

@@ -16,10 +16,12 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
-from corral.core import Command, CommandError, ErrorCode
+from corral.core import Command, CommandError, ErrorCode, SpawnRecord, monitor_spawns
 
 IGNORING_SIGCHLD = """
 import json, os, signal, sys
@@ -41,6 +43,8 @@ print(json.dumps({
     "daemon": attempt(lambda: Command("sleep", "30").daemonize().set_pidfile(pidfile), True),
 }))
 """
+
+T = TypeVar("T")
 
 
 def _kill_pidfile_owner(pidfile: Path) -> None:
@@ -110,3 +114,25 @@ def test_abort_of_a_stolen_child_does_not_raise() -> None:
     thief.join(10)
     cmd.abort()
     assert cmd.pid is None
+
+
+def test_a_monitor_hears_that_the_status_was_lost() -> None:
+    """The record says what happened, not just the error code's name."""
+    reaped: list[SpawnRecord] = []
+
+    class Recorder:
+        def check(self, record: SpawnRecord) -> str | None:
+            return None
+
+        def observe(self, record: SpawnRecord, spawn: Callable[[], T]) -> T:
+            return spawn()
+
+        def reaped(self, record: SpawnRecord) -> None:
+            reaped.append(record)
+
+    with monitor_spawns(Recorder()):
+        cmd = Command("sh", "-c", "exit 3")
+        _steal(cmd.run_async()).join(10)
+        with pytest.raises(CommandError):
+            cmd.wait()
+    assert [(r.status, r.error) for r in reaped] == [(None, "exit status lost to another waiter")]
