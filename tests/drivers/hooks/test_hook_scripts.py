@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from corral.core import ConfigError, CorralError, ErrorCode, ErrorDomain, HookScriptError
 
-from .conftest import Events, HostFactory, Hooks
+from .conftest import Events, Hooks, HostFactory
 
 NETWORK_XML = "<network>\n  <name>net1</name>\n  <bridge name='virbr9'/>\n</network>\n"
 
