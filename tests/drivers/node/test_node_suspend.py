@@ -280,3 +280,10 @@ def test_without_logind_pm_utils_decides(tmp_path: Path, bus: Path) -> None:
         support = probe_support(fake_sys(tmp_path / "sys"), bus)
     assert (support.source, support.targets) == ("pm-utils", {"disk"})
     assert support.command("disk") == ("pm-hibernate",)
+
+
+def test_an_unknown_target_is_invalid_arg_before_anything_runs(host: Host) -> None:
+    with replay([]) as table, pytest.raises(CorralError, match="needs the argument 'target' "
+                                                               "as Literal") as caught:
+        suspend(host, target="standby", duration=120)
+    assert caught.value.code == ErrorCode.INVALID_ARG and table.commands == []
