@@ -83,8 +83,8 @@ def memory_stats(sys_root: Path, proc_root: Path, cell: int = -1) -> dict[str, i
         info = _meminfo(proc_root / "meminfo")
         return {"total": info["MemTotal"], "free": info["MemFree"],
                 "buffers": info.get("Buffers", 0), "cached": info.get("Cached", 0)}
-    cells = sorted(_node_cpus(sys_root, set()))
-    if cell not in cells or not (sys_root / f"devices/system/node/node{cell}").is_dir():
+    cells = _numa_nodes(sys_root)
+    if cell not in cells:
         raise CorralError(
             f"The NUMA cell {cell} does not exist on this host (cells: "
             f"{', '.join(map(str, cells)) or 'none'}).",
@@ -128,15 +128,20 @@ def _topology(cpu_dir: Path, cpus: set[int]) -> tuple[int, int, int]:
     return (len(cores_of), max(map(len, cores_of.values())), max(threads_of.values()))
 
 
+def _numa_nodes(sys_root: Path) -> list[int]:
+    """Return the NUMA nodes sysfs lists (none on a kernel without NUMA)."""
+    try:
+        names = os.listdir(sys_root / "devices/system/node")
+    except OSError:
+        return []
+    return sorted(int(m.group(1)) for name in names if (m := _NODE_DIR.fullmatch(name)))
+
+
 def _node_cpus(sys_root: Path, present: set[int]) -> dict[int, set[int]]:
     """Return each NUMA node's CPUs; without NUMA in sysfs, one node 0 holding ``present``."""
     node_dir = sys_root / "devices/system/node"
-    try:
-        names = os.listdir(node_dir)
-    except OSError:
-        names = []
-    nodes = {int(m.group(1)): set(_ranges_file(node_dir / name / "cpulist"))
-             for name in names if (m := _NODE_DIR.fullmatch(name))}
+    nodes = {node: set(_ranges_file(node_dir / f"node{node}" / "cpulist"))
+             for node in _numa_nodes(sys_root)}
     return nodes or {0: present}
 
 

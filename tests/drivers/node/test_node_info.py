@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from corral.core import CorralError, ErrorCode
+from corral.core.host import Registry
 from corral.core.testing import running_host
-from corral.drivers.node import NodeDriver, node_info
+from corral.drivers.node import NodeDriver, memory_stats, node_info
 from corral.drivers.node._info import parse_ranges
 
 
@@ -128,5 +129,16 @@ def test_kernel_range_lists() -> None:
 
 
 def test_the_driver_is_the_installed_node_entry_point() -> None:
-    from corral.core.host import Registry
     assert Registry.discover().driver_class("node") is NodeDriver
+
+
+def test_a_cell_of_a_host_without_numa_is_invalid_arg(tmp_path: Path) -> None:
+    root = fake_topology(tmp_path, {0: (0, 0, 0)}, "0")
+    for node_dir in (root / "sys/devices/system/node").iterdir():
+        (node_dir / "cpulist").unlink()
+        node_dir.rmdir()
+    with pytest.raises(CorralError, match=r"The NUMA cell 0 does not exist on this host "
+                                          r"\(cells: none\)"):
+        memory_stats(root / "sys", root / "proc", 0)
+    assert memory_stats(root / "sys", root / "proc") == {"total": 16384, "free": 8192,
+                                                         "buffers": 0, "cached": 0}
