@@ -122,3 +122,14 @@ def host_with_hooks(tmp_path: Path) -> HostFactory:
 @pytest.fixture
 def events() -> Iterator[Events]:
     yield Events()
+
+
+class FakePools(Driver):
+    """A storage driver in miniature: its objects are pools, its scripts hooks/storage."""
+
+    domain = "fakepool"
+
+    @operation
+    def fake_pool_start(self, name: str, xml: str = "") -> None:
+        self.context.begin("pool", name, "start", xml=xml)
+        self.context.emit("pool", name, "started", xml=xml)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from corral.core import ConfigError, CorralError, ErrorCode, ErrorDomain, HookScriptError
 
-from .conftest import Events, Hooks, HostFactory
+from .conftest import Events, FakePools, Hooks, HostFactory
 
 NETWORK_XML = "<network>\n  <name>net1</name>\n  <bridge name='virbr9'/>\n</network>\n"
 
@@ -216,3 +216,15 @@ def test_a_bad_hook_timeout_stops_the_driver_start(
         with host_with_hooks(config="hook_timeout = 0\n"):
             pass
     assert isinstance(caught.value.__cause__, ConfigError)
+
+
+def test_a_pool_reaches_the_storage_script_by_its_drivers_name_with_its_xml(
+    hooks: Hooks, host_with_hooks: HostFactory
+) -> None:
+    hooks.recorder("storage")
+    hooks.recorder("pool")  # the object type names no script
+    with host_with_hooks(storage=FakePools) as host:
+        host.call("storage", "fake-pool-start", name="p1", xml="<pool type='iscsi'/>\n")
+    assert hooks.args() == [("storage", "p1", "start", "begin", "-"),
+                            ("storage", "p1", "started", "begin", "-")]
+    assert hooks.stdin() == "<pool type='iscsi'/>\n" * 2
