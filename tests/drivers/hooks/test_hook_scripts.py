@@ -228,3 +228,14 @@ def test_a_pool_reaches_the_storage_script_by_its_drivers_name_with_its_xml(
     assert hooks.args() == [("storage", "p1", "start", "begin", "-"),
                             ("storage", "p1", "started", "begin", "-")]
     assert hooks.stdin() == "<pool type='iscsi'/>\n" * 2
+
+
+def test_a_hook_killed_by_a_signal_is_a_failure_naming_the_signal(
+    hooks: Hooks, host_with_hooks: HostFactory
+) -> None:
+    hooks.script("network", "echo dying >&2; kill -KILL $$")
+    with host_with_hooks() as host:
+        with pytest.raises(HookScriptError, match=r"start begin - was killed by signal 9: "
+                                                  r"dying$") as caught:
+            host.call("network", "fake-start", name="n")
+    assert (caught.value.detail["signal"], caught.value.detail["status"]) == (9, None)
