@@ -78,17 +78,19 @@ class DriverContext:
     privileged: bool = False
     domain: str = ErrorDomain.NONE
 
-    def begin(self, object_type: str, name: str, event: str, detail: str = "") -> None:
+    def begin(self, object_type: str, name: str, event: str, detail: str = "",
+              *, xml: str = "") -> None:
         """Announce that ``event`` (``start``) is about to begin; a plugin may refuse it.
 
         Call it before any work, so that a refusal leaves nothing to roll back. The
-        hook-script runner answers it with the administrator's ``start begin`` scripts.
+        hook-script runner answers it with the administrator's ``start begin`` scripts,
+        which read ``xml`` (the object's definition) on their stdin.
 
         Raises:
             CorralError: OPERATION_DENIED in the driver's domain with the plugin's reason
                 when one refuses; what a plugin raises (a ``HookScriptError``) as it is.
         """
-        lifecycle = LifecycleEvent(object_type, name, event, detail)
+        lifecycle = LifecycleEvent(object_type, name, event, detail, self.name, xml)
         reason = self.events.begin(lifecycle)
         if reason is not None:
             raise CorralError(
@@ -97,13 +99,17 @@ class DriverContext:
                 object_type=object_type, object=name, event=event, reason=reason,
             )
 
-    def emit(self, object_type: str, name: str, event: str, detail: str = "") -> None:
+    def emit(self, object_type: str, name: str, event: str, detail: str = "",
+             *, xml: str = "") -> None:
         """Announce a lifecycle event (``network``, ``default``, ``started``) to every plugin.
+
+        ``xml`` is the object's XML at that moment (a started network's live status XML),
+        what the ``started``/``stopped`` hook scripts read on their stdin.
 
         Raises:
             CorralError: Domain plugin, naming the plugin whose hookimpl failed.
         """
-        self.events.emit(LifecycleEvent(object_type, name, event, detail))
+        self.events.emit(LifecycleEvent(object_type, name, event, detail, self.name, xml))
 
 
 class Driver:

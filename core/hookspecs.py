@@ -65,12 +65,20 @@ class LifecycleEvent:
         event: What happened: ``defined``, ``started``, ``stopped``, ``undefined``, ...;
             for :func:`corral_lifecycle_begin`, what is about to: ``start``, ``define``.
         detail: Extra words, possibly empty (``"autostart"``, the reason of a failure).
+        driver: The entry-point name of the driver that announced it (``storage`` for a
+            ``pool``); :class:`~corral.core.DriverContext` fills it in. The hook-script
+            runner picks ``hooks/<driver>`` by it.
+        xml: The object's XML as the driver has it at that moment (the live status XML of
+            a started network), or "": what a hook script reads on its stdin. Left out of
+            ``repr`` so that logging an event never dumps a whole definition.
     """
 
     object_type: str
     name: str
     event: str
     detail: str = ""
+    driver: str = ""
+    xml: str = dataclasses.field(default="", repr=False)
 
 
 @hookspec(firstresult=True)

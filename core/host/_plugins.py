@@ -27,37 +27,42 @@ from corral.core._paths import HostPaths
 from corral.core._plugin_context import PluginContext
 from corral.core._settings import Config, ConfigKey
 from corral.core.host._config import CORE_CONFIG_KEYS
-from corral.core.host._registry import PLUGIN_GROUP, Registry, wrap_failure
+from corral.core.host._registry import DRIVER_GROUP, PLUGIN_GROUP, Registry, wrap_failure
 
 __all__ = ["config_keys", "driver_plugin_name", "has_hookimpls", "load_plugins",
            "new_plugin_manager", "register_plugin"]
 
 
 def config_keys(registry: Registry) -> tuple[ConfigKey, ...]:
-    """Return the core's settings plus those every found plugin declares.
+    """Return the core's settings plus those every found plugin and driver declares.
+
+    A plugin or a driver class declares them as ``config_keys`` (the hook-script runner's
+    ``hook_timeout``); a driver reads them from its context's ``config``.
 
     Raises:
-        CorralError: If two owners (the core or plugins) declare the same setting name:
-            one would silently take the other's value.
+        CorralError: If two owners (the core, plugins or drivers) declare the same setting
+            name: one would silently take the other's value.
     """
     owners = {key.name: "corral itself" for key in CORE_CONFIG_KEYS}
     keys = {key.name: key for key in CORE_CONFIG_KEYS}
-    for name in registry.names(PLUGIN_GROUP):
-        for key in getattr(registry.load(PLUGIN_GROUP, name), "config_keys", ()):
-            if keys.get(key.name) is key:
-                continue  # one plugin object offered under two entry-point names
-            if key.name in owners:
-                raise CorralError(
-                    f"The plugin '{name}' declares the corrald.conf setting '{key.name}', "
-                    f"which {owners[key.name]} already declares; a plugin's settings need "
-                    f"names of their own (for example '{name}_{key.name}').",
-                    domain=ErrorDomain.PLUGIN,
-                    code=ErrorCode.CONFIG_UNSUPPORTED,
-                    plugin=name,
-                    key=key.name,
-                )
-            owners[key.name] = f"the plugin '{name}'"
-            keys[key.name] = key
+    for group, kind in ((PLUGIN_GROUP, "plugin"), (DRIVER_GROUP, "driver")):
+        for name in registry.names(group):
+            for key in getattr(registry.load(group, name), "config_keys", ()):
+                if keys.get(key.name) is key:
+                    continue  # one object offered under two entry-point names
+                if key.name in owners:
+                    raise CorralError(
+                        f"The {kind} '{name}' declares the corrald.conf setting "
+                        f"'{key.name}', which {owners[key.name]} already declares; a "
+                        f"{kind}'s settings need names of their own (for example "
+                        f"'{name}_{key.name}').",
+                        domain=ErrorDomain.PLUGIN,
+                        code=ErrorCode.CONFIG_UNSUPPORTED,
+                        **{kind: name},
+                        key=key.name,
+                    )
+                owners[key.name] = f"the {kind} '{name}'"
+                keys[key.name] = key
     return tuple(keys.values())
 
 

@@ -9,6 +9,8 @@ from corral.core import ConfigKey
 from corral.core.host import Registry, load_config
 from corral.core.host._config import check_value, parse_config
 from corral.core.host._plugins import config_keys
+from corral.drivers.hooks import HooksDriver
+from corral.drivers.node import NodeDriver
 from corral.plugins.audit import AuditPlugin
 from corral.plugins.policy import PolicyPlugin
 
@@ -18,7 +20,8 @@ DEFAULT_LINE = re.compile(r"^#([A-Za-z_]\w*\s*=.*)$")
 
 
 def shipped_keys() -> dict[str, ConfigKey]:
-    registry = Registry.for_test(plugins={"audit": AuditPlugin, "policy": PolicyPlugin})
+    registry = Registry.for_test(plugins={"audit": AuditPlugin, "policy": PolicyPlugin},
+                                 drivers={"hooks": HooksDriver, "node": NodeDriver})
     return {key.name: key for key in config_keys(registry)}
 
 

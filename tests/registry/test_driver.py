@@ -186,7 +186,7 @@ def test_events_and_registrations_reach_plugins_even_late_ones(tmp_path: Path) -
     host.start_driver("counter")
     late = Recorder()
     host.plugins.register(late)  # corral_driver_registered is historic: replayed
-    assert early.seen == [LifecycleEvent("counter", "c1", "started", "boot"),
+    assert early.seen == [LifecycleEvent("counter", "c1", "started", "boot", driver="counter"),
                           ("counter", "Counter")]
     assert late.seen == [("counter", "Counter")]
 

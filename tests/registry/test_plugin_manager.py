@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from corral.core import ConfigError, ConfigKey, CorralError, ErrorDomain, HostPaths
+from corral.core import (
+    ConfigError,
+    ConfigKey,
+    CorralError,
+    Driver,
+    DriverContext,
+    ErrorDomain,
+    HostPaths,
+)
 from corral.core.hookspecs import hookimpl
 from corral.core.host import PLUGIN_GROUP, Host, Registry
 
@@ -156,3 +164,39 @@ def test_two_plugins_declaring_one_setting_name_both_plugins(tmp_path: Path) -> 
                                           r"setting 'settled_word', which the plugin "
                                           r"'(settled|copycat)' already declares"):
         open_host(tmp_path, "", settled=Settled, copycat=Copycat)
+
+
+class Tunable(Driver):
+    """A driver declaring a setting of its own, read from its context."""
+
+    config_keys = (ConfigKey("tunable_level", "int", 3),)
+
+    def initialize(self, context: DriverContext) -> None:
+        super().initialize(context)
+        self.level = context.config["tunable_level"]
+
+
+def test_a_driver_declares_settings_like_a_plugin(tmp_path: Path) -> None:
+    path = tmp_path / "corrald.conf"
+    path.write_text("tunable_level = 9\n")
+    host = Host.open(Registry.for_test(drivers={"tunable": Tunable}), PATHS, path,
+                     privileged=False)
+    assert host.start_driver("tunable").level == 9  # type: ignore[attr-defined]
+    host.shutdown()
+    path.write_text("")
+    default = Host.open(Registry.for_test(drivers={"tunable": Tunable}), PATHS, path)
+    assert default.config["tunable_level"] == 3
+
+
+class Rival(Driver):
+    config_keys = (ConfigKey("settled_word", "int", 0),)
+
+
+def test_a_driver_and_a_plugin_declaring_one_setting_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "corrald.conf"
+    path.write_text("")
+    with pytest.raises(CorralError, match=r"driver 'rival' declares the corrald.conf setting "
+                                          r"'settled_word', which the plugin 'settled' "
+                                          r"already declares"):
+        Host.open(Registry.for_test(drivers={"rival": Rival}, plugins={"settled": Settled}),
+                  PATHS, path)
