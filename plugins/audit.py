@@ -80,8 +80,11 @@ class AuditPlugin:
 
     @hookimpl
     def corral_lifecycle_event(self, event: LifecycleEvent) -> None:
-        """Record a driver's lifecycle event."""
-        self.write({"kind": "lifecycle", **dataclasses.asdict(event)})
+        """Record a driver's lifecycle event (without the object's XML: the audit log says
+        what happened to which object, and the definition lives in the config root)."""
+        fields = dataclasses.asdict(event)
+        del fields["xml"]
+        self.write({"kind": "lifecycle", **fields})
 
     def write(self, record: dict[str, Any]) -> None:
         """Append ``record`` with a timestamp as one JSON line; log (never raise) on failure."""

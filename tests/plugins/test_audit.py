@@ -80,8 +80,10 @@ def test_dry_runs_and_lifecycle_events_are_recorded(make_host, tmp_path: Path) -
     host = make_host(f'plugins = ["audit"]\naudit_log_file = "{log}"\n')
     with host.monitored(), dry_run():
         Command("/usr/sbin/dnsmasq", "--test").run()
-    host.plugins.hook.corral_lifecycle_event(event=LifecycleEvent("network", "default", "started"))
+    host.plugins.hook.corral_lifecycle_event(event=LifecycleEvent(
+        "network", "default", "started", xml="<network><name>default</name></network>"))
     spawn, event = records(log)
+    assert "xml" not in event and "<network>" not in log.read_text()
     assert spawn["dry_run"] is True and spawn["argv"] == ["/usr/sbin/dnsmasq", "--test"]
     assert {k: event[k] for k in ("kind", "object_type", "name", "event", "detail")} == {
         "kind": "lifecycle", "object_type": "network", "name": "default", "event": "started",
