@@ -1,0 +1,1 @@
+"""corral.core.daemon: corrald, the management daemon (see ``docs/daemon-protocol.md``)."""
