@@ -234,6 +234,8 @@ def corrald(tmp_path: Path) -> Iterator[StartCorrald]:
     yield start
     failures = []
     for daemon in started:
+        for client in daemon.clients:
+            client.close()
         if daemon.process.poll() is None:
             status = daemon.stop()
             if status != 0:
