@@ -232,3 +232,42 @@ def test_unknown_pid(kit: Any) -> None:
 
     for error in kit.serve(test):
         assert error.code == ErrorCode.INVALID_ARG and "no exec with pid 999999999" in str(error)
+
+
+class _Watcher:
+    """A spawn monitor (the policy plugin's seam) that refuses ``rm`` and keeps what it saw."""
+
+    def __init__(self) -> None:
+        self.records: list[Any] = []
+
+    def check(self, record: Any) -> str | None:
+        return "rm is not allowed here" if record.argv[0] == "rm" else None
+
+    def observe(self, record: Any, spawn: Any) -> Any:
+        outcome = spawn()
+        self.records.append(record)
+        return outcome
+
+    def reaped(self, record: Any) -> None:
+        self.records.append(record)
+
+
+def test_spawn_monitors_judge_every_exec_and_never_see_an_env_value(kit: Any) -> None:
+    from corral.core import monitor_spawns
+
+    watcher = _Watcher()
+
+    async def test(service: Any, events: Any) -> tuple[dict[str, Any], CommandError]:
+        with monitor_spawns(watcher):
+            pid = (await service.guest_exec(path="true", env=["TOKEN=s3cret-token"]))["pid"]
+            with pytest.raises(CommandError) as caught:
+                await service.guest_exec(path="rm", arg=["-rf", "/tmp/precious"])
+        return await kit.finished(service, pid), caught.value
+
+    status, refused = kit.serve(test)
+    assert status == {"exited": True, "exitcode": 0}
+    assert refused.code == ErrorCode.OPERATION_DENIED and "rm is not allowed" in str(refused)
+    started, reaped = watcher.records  # the refused rm never started
+    assert started.argv == ("true",) and started.env_names == ("TOKEN",)
+    assert reaped.status == 0
+    assert "s3cret" not in repr(started) + repr(reaped)
