@@ -64,11 +64,6 @@ class ExecService:
         self._pipes = PipeTable(settings.max_pipes)
         self._closed = False
 
-    @property
-    def settings(self) -> ExecSettings:
-        """The limits it runs with."""
-        return self._settings
-
     async def start(self) -> None:
         """Attach to the running event loop (the daemon's)."""
         self._loop = asyncio.get_running_loop()
@@ -339,7 +334,7 @@ class ExecService:
 
     def _exited(self, record: ExecRecord) -> None:
         """The pidfd is readable: the child exited. Reap it now."""
-        loop = self._running_loop_or_closing()
+        loop = self._started_loop()
         if record.pidfd is not None:
             loop.remove_reader(record.pidfd)
             os.close(record.pidfd)
@@ -371,7 +366,7 @@ class ExecService:
             self._finish(record)
 
     def _finish(self, record: ExecRecord) -> None:
-        loop = self._running_loop_or_closing()
+        loop = self._started_loop()
         record.cancel("output")
         record.finished = True
         record.ended = loop.time()
@@ -391,7 +386,7 @@ class ExecService:
             return
         record.terminating = True
         record.signal_group(signal.SIGTERM)
-        loop = self._running_loop_or_closing()
+        loop = self._started_loop()
         record.timers["kill"] = loop.call_later(self._settings.terminate_grace,
                                                 self._kill, record)
 
@@ -407,7 +402,7 @@ class ExecService:
         _log.info("guest-exec pid %d timed out; terminating it", record.pid)
         self._terminate(record)
 
-    def _running_loop_or_closing(self) -> asyncio.AbstractEventLoop:
+    def _started_loop(self) -> asyncio.AbstractEventLoop:
         assert self._loop is not None  # only called for records, which need a started service
         return self._loop
 
