@@ -14,6 +14,8 @@ import grp
 
 from corral.core._errors import ConfigError, ErrorCode
 from corral.core._settings import Config, ConfigKey
+from corral.core.daemon.exec import CONFIG_KEYS as EXEC_CONFIG_KEYS
+from corral.core.daemon.exec import ExecSettings
 from corral.core.protocol import DEFAULT_MAX_MESSAGE_BYTES
 
 __all__ = ["ALL_DRIVERS", "DAEMON_CONFIG_KEYS", "DaemonSettings"]
@@ -44,6 +46,7 @@ DAEMON_CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("log_outputs", "string", "",
               'Where messages go, libvirt\'s syntax: "3:stderr 1:file:/var/log/corrald.log"; '
               "empty means stderr at log_level."),
+    *EXEC_CONFIG_KEYS,  # the guest-exec family's limits, declared in its package
 )
 
 
@@ -58,6 +61,7 @@ class DaemonSettings:
         max_clients / admin_max_clients / max_workers / max_client_requests /
         max_message_bytes: The limits.
         log_level / log_filters / log_outputs: Logging, in libvirt's terms.
+        exec: The guest-exec family's limits (its ``exec_*`` keys).
     """
 
     drivers: tuple[str, ...]
@@ -73,6 +77,7 @@ class DaemonSettings:
     log_level: int
     log_filters: str
     log_outputs: str
+    exec: ExecSettings = dataclasses.field(default_factory=ExecSettings)
 
     @classmethod
     def from_config(cls, config: Config) -> DaemonSettings:
@@ -80,7 +85,8 @@ class DaemonSettings:
 
         Raises:
             ConfigError: For a mode that is not octal, an unknown group, a limit below 1
-                or a log level outside 1-4, naming the file and the key.
+                or a log level outside 1-4, naming the file and the key; for an exec
+                limit that is not a positive number.
         """
         file = config.source or "corrald.conf"
         group = config.string("unix_sock_group")
@@ -99,7 +105,8 @@ class DaemonSettings:
             admin_mode=_mode(config.string("unix_sock_admin_perms"), "unix_sock_admin_perms",
                              file),
             log_level=level, log_filters=config.string("log_filters"),
-            log_outputs=config.string("log_outputs"), **limits,
+            log_outputs=config.string("log_outputs"), exec=ExecSettings.from_config(config),
+            **limits,
         )
 
 

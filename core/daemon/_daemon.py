@@ -39,6 +39,7 @@ from corral.core.daemon._logging import LogSettings, apply_logging
 from corral.core.daemon._server import Server
 from corral.core.daemon._sockets import Listener, SocketKind, bind_unix
 from corral.core.daemon._systemd import Notifier, activated_sockets
+from corral.core.daemon.exec import ExecService
 from corral.core.host import DRIVER_GROUP, Host, Registry, load_config
 from corral.core.host._plugins import config_keys
 from corral.core.state import acquire_pidfile, release_pidfile
@@ -133,11 +134,14 @@ class Daemon:
         tables = {SocketKind.READ_WRITE: CommandTable(), SocketKind.ADMIN: CommandTable()}
         server = Server(settings, Dispatcher(pool), tables, corral_version())
         host.plugins.register(LifecycleEvents(server.emit), name="corrald:events")
+        self.exec = ExecService(settings.exec, server.emit)
+        await self.exec.start()
         try:
             if not await self._start(host, server, pool):
                 return 1
             return await self._serve(host, server, notifier)
         finally:
+            await self.exec.close()  # its children are the daemon's: none outlives it
             notifier.close()
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -183,6 +187,7 @@ class Daemon:
         commands = server.tables[SocketKind.READ_WRITE]
         commands.add_drivers(host)
         commands.add_provider("daemon", QmpCommands(commands))
+        commands.add_provider("exec", self.exec)
         admin = server.tables[SocketKind.ADMIN]
         admin.add_provider("daemon", QmpCommands(admin))
         admin.add_provider("admin", AdminCommands(
@@ -285,11 +290,11 @@ class Daemon:
 
     def _apply(self, server: Server, settings: DaemonSettings) -> None:
         old = server.settings
-        for key in ("max_workers", "drivers"):
+        for key in ("max_workers", "drivers", "exec"):
             if getattr(old, key) != getattr(settings, key):
                 _log.warning("the new value of %s takes effect when corrald restarts", key)
         server.settings = dataclasses.replace(settings, max_workers=old.max_workers,
-                                              drivers=old.drivers)
+                                              drivers=old.drivers, exec=old.exec)
         for listener in self.listeners:
             if not listener.activated and listener.path is not None:
                 with contextlib.suppress(OSError):

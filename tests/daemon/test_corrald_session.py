@@ -140,7 +140,7 @@ def test_a_driver_that_fails_to_start_stops_corrald_without_sockets(
 
 def test_zero_drivers_and_every_installed_driver(corrald: StartCorrald) -> None:
     none = corrald("drivers = []\n").client().call("query-commands")
-    assert {c["provider"] for c in none} == {"daemon"}
+    assert {c["provider"] for c in none} == {"daemon", "exec"}
     every = corrald('drivers = ["*"]\n', wait=False)
     assert every.process.wait(30) == 1  # "*" includes the broken test driver
     assert "broken" in every.stderr()
@@ -185,3 +185,21 @@ def test_a_plain_socket_connect_sees_the_greeting_first(corrald: StartCorrald) -
     with socket.socket(socket.AF_UNIX) as sock:
         sock.connect(str(daemon.socket_path("ro")))
         assert sock.recv(4096).startswith(b'{"QMP": ')
+
+
+def test_guest_exec_through_the_daemon(corrald: StartCorrald) -> None:
+    import base64
+
+    daemon = corrald('drivers = []\nexec_retention_seconds = 60\n')
+    client, watcher = daemon.client(), daemon.client()
+    started = client.call("guest-exec", path="/bin/sh", arg=["-c", "echo hi; exit 3"],
+                          **{"capture-output": True})
+    event = watcher.wait_event("GUEST_EXEC_EXITED")
+    assert event["data"]["pid"] == started["pid"]
+    status = client.call("guest-exec-status", pid=started["pid"])
+    assert status["exited"] is True and status["exitcode"] == 3
+    assert base64.b64decode(status["out-data"]) == b"hi\n"
+    # Records belong to the daemon, not the connection: another client reads it too.
+    assert daemon.client("ro").call("guest-exec-status", pid=started["pid"])["exitcode"] == 3
+    refused = daemon.client("ro").execute("guest-exec", {"path": "/bin/true"})
+    assert refused["error"]["data"]["code"] == ErrorCode.OPERATION_DENIED
