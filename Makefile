@@ -11,8 +11,16 @@ STAMP         := $(VENV)/.installed
 
 .PHONY: run test lint pytest bench system-deps install dev clean
 
+# corrald in the foreground on ./.corral with the default settings (Ctrl-C stops it).
+RUN_ROOT      := ./.corral
 run: install
-	$(PY) docs/examples/engine_demo.py
+	@echo "corrald: starting on $(RUN_ROOT) (sockets in $(RUN_ROOT)/run/corral/)."
+	@echo "Talk to it from another terminal:"
+	@echo "  $(VENV)/bin/corral --root $(RUN_ROOT) --help        the command line"
+	@echo "  $(VENV)/bin/qmp-shell $(RUN_ROOT)/run/corral/corrald-sock   QEMU's qmp-shell"
+	@echo "  $(VENV)/bin/qmp-shell $(RUN_ROOT)/run/corral/corrald-sock-ro   read-only"
+	@echo "Stop it with Ctrl-C."
+	$(VENV)/bin/corrald --root $(RUN_ROOT) -f config/corrald.conf -v
 
 test: install lint pytest
 

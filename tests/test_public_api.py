@@ -56,6 +56,22 @@ def test_importing_corral_core_does_not_import_the_host() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_the_lazy_namespace_knows_where_every_name_lives() -> None:
+    assert set(corral.core._HOMES) == set(corral.core.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        corral.core.Nothing  # noqa: B018
+    assert set(corral.core.__all__) <= set(dir(corral.core))
+
+
+def test_importing_the_error_layer_pulls_in_neither_the_engine_nor_pluggy() -> None:
+    # What a command-line client of the daemon imports; CLI start-up time depends on it.
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from corral.core import CorralError, ErrorCode; "
+         "print(sorted(m for m in sys.modules if m.startswith(('pluggy', 'corral.core.'))))"],
+        capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "['corral.core._errors']"
+
+
 def test_the_contract_import_line_works() -> None:
     # The first line of command-api.md, verbatim.
     namespace: dict[str, object] = {}

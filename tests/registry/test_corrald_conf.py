@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from corral.core import ConfigKey
+from corral.core.daemon import DAEMON_CONFIG_KEYS
 from corral.core.host import Registry, load_config
 from corral.core.host._config import check_value, parse_config
 from corral.core.host._plugins import config_keys
@@ -22,7 +23,7 @@ DEFAULT_LINE = re.compile(r"^#([A-Za-z_]\w*\s*=.*)$")
 def shipped_keys() -> dict[str, ConfigKey]:
     registry = Registry.for_test(plugins={"audit": AuditPlugin, "policy": PolicyPlugin},
                                  drivers={"hooks": HooksDriver, "node": NodeDriver})
-    return {key.name: key for key in config_keys(registry)}
+    return {key.name: key for key in (*config_keys(registry), *DAEMON_CONFIG_KEYS)}
 
 
 def uncommented() -> str:
