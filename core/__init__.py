@@ -16,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    __version__: str  # corral's version (corral.core._version, which pyproject reads)
     from corral.core._driver import Driver, DriverContext, LifecycleSink
     from corral.core._errors import (
         CommandError,
@@ -92,6 +93,10 @@ _HOMES = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from corral.core._version import VERSION
+
+        return VERSION
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'corral.core' has no attribute {name!r}")

@@ -9,16 +9,14 @@ commands only through that shape, so a new command is one new module plus one li
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 __all__ = ["CliCommand", "Console"]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Console:
+class Console(NamedTuple):
     """Where output goes, honouring the global ``-q`` and ``--json`` options.
 
     Args:
@@ -33,6 +31,8 @@ class Console:
     quiet: bool = False
     json: bool = False
 
+    # NamedTuples, not dataclasses: dataclasses imports inspect, a tenth of a start.
+
     def result(self, text: str, data: dict[str, Any]) -> None:
         """Report a success: ``text`` for people, ``data`` for ``--json`` (``-q``: nothing)."""
         if self.quiet:
@@ -40,13 +40,21 @@ class Console:
         line = json.dumps(data, sort_keys=True) if self.json else text
         print(line, file=self.out)
 
+    def write(self, text: str) -> None:
+        """Write ``text`` as it is to standard output (tables, XML, ``--json`` values)."""
+        self.out.write(text)
+
+    def say(self, text: str) -> None:
+        """Write one line that only confirms a success (``-q`` drops it, as virsh's)."""
+        if not self.quiet:
+            print(text, file=self.out)
+
     def error(self, message: str) -> None:
         """Report a failure as virsh does: ``error: message`` on standard error."""
         print(f"error: {message}", file=self.err)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class CliCommand:
+class CliCommand(NamedTuple):
     """One ``corral`` command.
 
     Attributes:

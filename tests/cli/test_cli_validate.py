@@ -114,8 +114,7 @@ def test_quiet_and_json() -> None:
         ((), "error: the following arguments are required: COMMAND (see 'corral --help').\n"),
         (("validate",), "error: the following arguments are required: FILE "
          "(see 'corral validate --help').\n"),
-        (("frobnicate",), "error: argument COMMAND: invalid choice: 'frobnicate' "
-         "(choose from 'validate') (see 'corral --help').\n"),
+        (("frobnicate",), "error: unknown command: 'frobnicate' (see 'corral help').\n"),
     ],
 )  # fmt: skip
 def test_usage_mistakes_exit_1_with_an_error_line(args: tuple[str, ...], message: str) -> None:

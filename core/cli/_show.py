@@ -1,0 +1,178 @@
+"""How each verb prints its command's ``return`` value for people (virsh's wording).
+
+Every function takes the ``return`` value, the parsed command line and the console; the
+values' shapes are daemon.md's return-value table. A field the daemon leaves out prints
+as ``-``, as virsh prints what it cannot tell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+from corral.core.cli._command import Console
+from corral.core.cli._render import block, size, table, yes_no
+from corral.core.cli._table import Show, values
+
+__all__ = [
+    "dhcp_leases", "net_info", "net_list", "node_info", "pool_info", "pool_list",
+    "say", "say_defined", "secret_list", "version", "vol_list", "xml",
+]  # fmt: skip
+
+
+def say(template: str) -> Show:
+    """Print ``template`` formatted with the command line's arguments (``-q``: nothing)."""
+
+    def show(value: Any, args: argparse.Namespace, console: Console) -> None:
+        console.say(template.format(**vars(args)))
+
+    return show
+
+
+def say_defined(template: str, element: str) -> Show:
+    """Like :func:`say`, with ``{name}`` read from the definition file's ``element``."""
+
+    def show(value: Any, args: argparse.Namespace, console: Console) -> None:
+        console.say(template.format(name=_defined_name(args.file, element), **vars(args)))
+
+    return show
+
+
+def _defined_name(path: str, element: str) -> str:
+    # The daemon accepted the file, so it parses; the name is what virsh would print
+    # from the object it got back.
+    from xml.etree import ElementTree
+
+    try:
+        return ElementTree.parse(path).getroot().findtext(element) or "-"  # noqa: S314
+    except (OSError, ElementTree.ParseError):
+        return "-"
+
+
+def version(value: Any, args: argparse.Namespace, console: Console) -> None:
+    """virsh's ``version``: the library's version, then the daemon's."""
+    from corral.core import __version__ as mine
+    numbers = values(values(value).get("corral"))
+    daemon = ".".join(str(numbers.get(k, "?")) for k in ("major", "minor", "micro"))
+    package = values(value).get("package")
+    console.write(f"Using library: corral {mine}\nRunning daemon: corrald {daemon}"
+                  + (f" ({package})" if package else "") + "\n")
+
+
+def xml(value: Any, args: argparse.Namespace, console: Console) -> None:
+    """Print the ``xml`` member as it is."""
+    text = str(values(value).get("xml", ""))
+    console.write(text if text.endswith("\n") else text + "\n")
+
+
+def _listing(header: tuple[str, ...], row: Callable[[dict[str, Any]], tuple[str, ...]]
+             ) -> Show:
+    def show(value: Any, args: argparse.Namespace, console: Console) -> None:
+        items = [item for item in value if isinstance(item, dict)] if isinstance(
+            value, list) else []
+        if getattr(args, "name", False) or getattr(args, "uuid", False):
+            key = "name" if getattr(args, "name", False) else "uuid"
+            console.write("".join(f"{item.get(key, '-')}\n" for item in items))
+            return
+        console.write(table(header, [row(item) for item in items], quiet=console.quiet))
+
+    return show
+
+
+def _state(item: dict[str, Any]) -> str:
+    return "active" if item.get("active") else "inactive"
+
+
+net_list = _listing(
+    ("Name", "State", "Autostart", "Persistent"),
+    lambda n: (str(n.get("name", "-")), _state(n), yes_no(n.get("autostart")),
+               yes_no(n.get("persistent"))),
+)
+
+pool_list = _listing(
+    ("Name", "State", "Autostart"),
+    lambda p: (str(p.get("name", "-")), _state(p), yes_no(p.get("autostart"))),
+)
+
+
+def secret_list(value: Any, args: argparse.Namespace, console: Console) -> None:
+    """virsh's ``secret-list``: UUID and usage (``iscsi TARGET``), never a value."""
+    rows = []
+    for item in value if isinstance(value, list) else []:
+        usage = item.get("usage")
+        if isinstance(usage, dict):
+            usage = " ".join(str(v) for v in (usage.get("type"), usage.get("target")) if v)
+        rows.append((str(item.get("uuid", "-")), str(usage or "-")))
+    console.write(table(("UUID", "Usage"), rows, quiet=console.quiet))
+
+
+def vol_list(value: Any, args: argparse.Namespace, console: Console) -> None:
+    """virsh's ``vol-list``: Name, Path; ``--details`` adds Type, Capacity, Allocation."""
+    items = [item for item in value if isinstance(item, dict)] if isinstance(
+        value, list) else []
+    rows: list[tuple[str, ...]]
+    if args.details:
+        header: tuple[str, ...] = ("Name", "Path", "Type", "Capacity", "Allocation")
+        rows = [(str(v.get("name", "-")), str(v.get("path", "-")), str(v.get("type", "-")),
+                 size(v.get("capacity")), size(v.get("allocation"))) for v in items]
+    else:
+        header = ("Name", "Path")
+        rows = [(str(v.get("name", "-")), str(v.get("path", "-"))) for v in items]
+    console.write(table(header, rows, quiet=console.quiet))
+
+
+def dhcp_leases(value: Any, args: argparse.Namespace, console: Console) -> None:
+    """virsh's ``net-dhcp-leases`` table."""
+    rows = []
+    for lease in value if isinstance(value, list) else []:
+        expiry = lease.get("expirytime")
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(expiry)) \
+            if isinstance(expiry, int) else "-"
+        address = f"{lease.get('ipaddr', '-')}/{lease.get('prefix', '-')}"
+        rows.append((when, str(lease.get("mac") or "-"), str(lease.get("type") or "-"),
+                     address, str(lease.get("hostname") or "-"),
+                     str(lease.get("clientid") or "-")))
+    header = ("Expiry Time", "MAC address", "Protocol", "IP address", "Hostname",
+              "Client ID or DUID")
+    console.write(table(header, rows, quiet=console.quiet))
+
+
+def net_info(value: Any, args: argparse.Namespace, console: Console) -> None:
+    """virsh's ``net-info`` block."""
+    info = values(value)
+    console.write(block([
+        ("Name", info.get("name", "-")), ("UUID", info.get("uuid", "-")),
+        ("Active", yes_no(info.get("active"))), ("Persistent", yes_no(info.get("persistent"))),
+        ("Autostart", yes_no(info.get("autostart"))), ("Bridge", info.get("bridge") or "-"),
+    ]))
+
+
+def pool_info(value: Any, args: argparse.Namespace, console: Console) -> None:
+    """virsh's ``pool-info`` block (sizes only while the pool runs, as virsh)."""
+    info = values(value)
+    pairs: list[tuple[str, object]] = [
+        ("Name", info.get("name", "-")), ("UUID", info.get("uuid", "-")),
+        ("State", info.get("state", "-")), ("Persistent", yes_no(info.get("persistent"))),
+        ("Autostart", yes_no(info.get("autostart"))),
+    ]
+    if info.get("state") in ("running", "degraded"):
+        shown = (lambda n: n) if args.bytes else size
+        pairs += [(key.capitalize(), shown(info.get(key)))
+                  for key in ("capacity", "allocation", "available")]
+    console.write(block(pairs))
+
+
+def node_info(value: Any, args: argparse.Namespace, console: Console) -> None:
+    """virsh's ``nodeinfo`` block (``%-20s``)."""
+    info = values(value)
+    console.write(block([
+        ("CPU model", info.get("model", "-")), ("CPU(s)", info.get("cpus", "-")),
+        ("CPU frequency", f"{info.get('mhz', '-')} MHz"),
+        ("CPU socket(s)", info.get("sockets", "-")),
+        ("Core(s) per socket", info.get("cores", "-")),
+        ("Thread(s) per core", info.get("threads", "-")),
+        ("NUMA cell(s)", info.get("nodes", "-")),
+        ("Memory size", f"{info.get('memory', '-')} KiB"),
+    ], width=20))
