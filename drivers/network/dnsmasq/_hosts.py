@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 
 from corral.drivers.network.conf import DhcpHost, DnsHost, IpDefinition, Lease
-from corral.drivers.network.dnsmasq._refuse import check_value
+from corral.drivers.network.dnsmasq._refuse import check_field, check_value
 
 __all__ = ["addn_hosts_text", "address", "hosts_text", "lease_time"]
 
@@ -34,7 +34,7 @@ def lease_time(lease: Lease | None) -> str | None:
 
 def _host_line(network: str, host: DhcpHost, ipv6: bool) -> str:
     ip = address(host.ip)
-    name = None if host.name is None else check_value(network, "host name", host.name)
+    name = None if host.name is None else check_field(network, "host name", host.name)
     if ipv6:
         # The model guarantees an id or a name for an IPv6 host.
         fields = ([f"id:{host.id}"] if host.id is not None else []) + (
