@@ -14,7 +14,7 @@ import ipaddress
 from corral.drivers.network.conf import Dns, DnsSrv, IpDefinition, NetworkDefinition
 from corral.drivers.network.dnsmasq._hosts import address, lease_time
 from corral.drivers.network.dnsmasq._paths import DnsmasqPaths
-from corral.drivers.network.dnsmasq._refuse import check_value, invalid, unsupported
+from corral.drivers.network.dnsmasq._refuse import check_field, check_value, invalid, unsupported
 
 __all__ = ["IMPLEMENTED_MODES", "conf_text", "dhcp_blocks"]
 
@@ -112,7 +112,7 @@ def _srv_line(name: str, srv: DnsSrv) -> str:
     # Otherwise the three are positional: a later one present makes the earlier appear,
     # with dnsmasq's defaults (port 1, priority 0); libvirt tests each as C truth (0 = unset).
     if srv.target is not None and srv.target != ".":
-        line += f",{check_value(name, 'SRV target', srv.target)}"
+        line += f",{check_field(name, 'SRV target', srv.target)}"
         port, priority, weight = srv.port or 0, srv.priority or 0, srv.weight or 0
         if port or priority or weight:
             line += f",{port or 1}"
@@ -135,7 +135,7 @@ def _record_lines(network: NetworkDefinition, dns: Dns) -> list[str]:
 
 def _tftp_lines(network: NetworkDefinition) -> list[str]:
     roots = [
-        check_value(network.name, "TFTP root", ip.tftp_root)
+        check_field(network.name, "TFTP root", ip.tftp_root)  # after a comma: an interface
         for ip in network.ips
         if not ip.is_ipv6 and ip.tftp_root is not None
     ]
@@ -164,6 +164,9 @@ def _dhcp_lines(name: str, ip: IpDefinition) -> tuple[list[str], int]:
     assert ip.dhcp is not None and ip.address is not None  # noqa: S101 -- dhcp_blocks chose it
     interface, lines, leases = ip.interface, [], 0
     prefix = interface.network.prefixlen
+    if ip.is_ipv6 and prefix < 64:
+        # dnsmasq refuses to start on it ("prefix length must be at least 64").
+        raise unsupported(name, f"DHCPv6 on {ip.address}/{prefix} needs a prefix of 64 or more")
     mask = str(prefix) if ip.is_ipv6 else str(interface.netmask)
     for item in ip.dhcp.ranges:
         line = f"dhcp-range={address(item.start)},{address(item.end)},{mask}"
@@ -177,7 +180,7 @@ def _dhcp_lines(name: str, ip: IpDefinition) -> tuple[list[str], int]:
         lines += ["dhcp-no-override", "dhcp-authoritative"]
         bootp = ip.dhcp.bootp
         if bootp is not None:
-            file = check_value(name, "BOOTP file", bootp.file)
+            file = check_field(name, "BOOTP file", bootp.file)  # after a comma: a server name
             server = "" if bootp.server is None else f",,{address(bootp.server)}"
             lines.append(f"dhcp-boot={file}{server}")
     return lines, leases

@@ -148,10 +148,28 @@ def test_a_network_name_with_a_line_break_is_refused() -> None:
     assert caught.value.code == ErrorCode.CONFIG_UNSUPPORTED
 
 
-def test_a_host_name_with_a_comma_would_shift_the_hosts_file_fields() -> None:
-    xml = _network(IP24.format("<dhcp><host mac='52:54:00:00:00:01' name='a,infinite' "
-                               "ip='192.168.5.3'/></dhcp>"))
-    _refused(xml, ErrorCode.CONFIG_UNSUPPORTED, "host name 'a,infinite' contains a comma")
+@pytest.mark.parametrize(("body", "what"), [
+    (IP24.format("<dhcp><host mac='52:54:00:00:00:01' name='a,infinite' ip='192.168.5.3'/>"
+                 "</dhcp>"), "host name 'a,infinite'"),
+    # dnsmasq takes these without a word, meaning something else: a root and an interface,
+    # a file and a server name.
+    ("<ip address='192.168.5.1' prefix='24'><tftp root='/srv,eth0'/></ip>", "TFTP root"),
+    (IP24.format("<dhcp><range start='192.168.5.2' end='192.168.5.9'/><bootp file='a,b'/>"
+                 "</dhcp>"), "BOOTP file 'a,b'"),
+    ("<dns><srv service='s' protocol='tcp' target='a,b' port='1'/></dns>" + IP24.format(""),
+     "SRV target 'a,b'"),
+])
+def test_a_comma_that_would_shift_a_lines_fields_is_refused(body: str, what: str) -> None:
+    _refused(_network(body), ErrorCode.CONFIG_UNSUPPORTED, what, "contains a comma")
+
+
+@pytest.mark.parametrize("dhcp", ["<range start='fd00::2' end='fd00::9'/>",
+                                  "<host name='h' ip='fd00::3'/>"])
+def test_dhcpv6_on_a_prefix_under_64_is_refused_before_dnsmasq_refuses_to_start(
+    dhcp: str
+) -> None:
+    xml = _network(f"<ip family='ipv6' address='fd00::1' prefix='48'><dhcp>{dhcp}</dhcp></ip>")
+    _refused(xml, ErrorCode.CONFIG_UNSUPPORTED, "DHCPv6 on fd00::1/48 needs a prefix of 64")
 
 
 def test_a_dnsmasq_option_with_a_line_break_is_refused() -> None:
