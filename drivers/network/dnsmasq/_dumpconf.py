@@ -26,10 +26,11 @@ __all__ = [
 HOSTSFILE_MARK: Final = "# --- hostsfile"
 #: The line between the hosts file and the addn-hosts file in :func:`dumpconf`'s output.
 ADDNHOSTS_MARK: Final = "# --- addnhosts"
-#: The directory the conf names for the hosts files (libvirt's ``/var/lib/libvirt/dnsmasq``
-#: in corral's system state directory).
-DUMPCONF_STATE_DIR: Final = Path("/var/lib/corral/network/dnsmasq")
-#: The directory of the ``pid-file=`` (libvirt's ``/run/libvirt/network``).
+#: The directory the conf names for the hosts files: the network driver's state directory
+#: in system mode (libvirt's ``/var/lib/libvirt/dnsmasq``).
+DUMPCONF_STATE_DIR: Final = Path("/var/lib/corral/network")
+#: The directory of the ``pid-file=``: the driver's runtime directory in system mode
+#: (libvirt's ``/run/libvirt/network``).
 DUMPCONF_RUNTIME_DIR: Final = Path("/run/corral/network")
 
 

@@ -291,7 +291,7 @@ def test_dumpconf_puts_the_hosts_files_after_their_marks() -> None:
     path = CONFORMANCE / "nat-network-dns-hosts.xml"
     network = load_network(path)
     files = render(network, DnsmasqPaths.for_network(
-        network.name, "/var/lib/corral/network/dnsmasq", "/run/corral/network"))
+        network.name, "/var/lib/corral/network", "/run/corral/network"))
     assert dumpconf(str(path)) == (f"{files.conf}{HOSTSFILE_MARK}\n{files.hosts}"
                                    f"{ADDNHOSTS_MARK}\n{files.addn_hosts}")
     assert dumpconf(str(path)).endswith("# --- addnhosts\n192.168.122.1\thost\tgateway\t\n")
