@@ -147,13 +147,13 @@ def _range_size(name: str, ip: IpDefinition, start_text: str, end_text: str) -> 
     start, end = ipaddress.ip_address(start_text), ipaddress.ip_address(end_text)
     network = ip.interface.network
     span = f"the DHCP range {start} - {end}"
-    if isinstance(network, ipaddress.IPv4Network) and network.prefixlen < 31:
+    # IPv4 only (IPv6 has neither): libvirt refuses these for every prefix, /31 and /32 too.
+    if isinstance(network, ipaddress.IPv4Network):
         if start == network.network_address:
             raise invalid(name, f"{span} starts at the network address of {network}")
         if end == network.broadcast_address:
             raise invalid(name, f"{span} ends at the broadcast address of {network}")
-    # dnsmasq's lease count is an int: libvirt allows ranges that differ in the last two
-    # bytes only.
+    # libvirt's "legacy check": start and end may differ in their last 16 bits only.
     if int(start) >> 16 != int(end) >> 16:
         raise unsupported(name, f"{span} is too large (> 65535 addresses)")
     return int(end) - int(start) + 1
@@ -161,7 +161,7 @@ def _range_size(name: str, ip: IpDefinition, start_text: str, end_text: str) -> 
 
 def _dhcp_lines(name: str, ip: IpDefinition) -> tuple[list[str], int]:
     """The lines of one DHCP block and the number of addresses its ranges hold."""
-    assert ip.dhcp is not None and ip.address is not None  # noqa: S101 -- dhcp_blocks chose it
+    assert ip.dhcp is not None and ip.address is not None  # dhcp_blocks chose it for its DHCP
     interface, lines, leases = ip.interface, [], 0
     prefix = interface.network.prefixlen
     if ip.is_ipv6 and prefix < 64:
@@ -175,7 +175,8 @@ def _dhcp_lines(name: str, ip: IpDefinition) -> tuple[list[str], int]:
         leases += _range_size(name, ip, item.start, item.end)
     if not ip.dhcp.ranges:
         # Static hosts only: a "static" range switches dnsmasq's DHCP on for them.
-        lines.append(f"dhcp-range={address(ip.address)},static" + (f",{prefix}" * ip.is_ipv6))
+        static = f"dhcp-range={address(ip.address)},static"
+        lines.append(f"{static},{prefix}" if ip.is_ipv6 else static)
     if not ip.is_ipv6:
         lines += ["dhcp-no-override", "dhcp-authoritative"]
         bootp = ip.dhcp.bootp

@@ -317,3 +317,20 @@ def test_dumpconf_of_an_unsupported_network_says_so(tmp_path: Path) -> None:
     with pytest.raises(CorralError, match="forward mode 'bridge'") as caught:
         dumpconf(str(path))
     assert caught.value.code == ErrorCode.CONFIG_UNSUPPORTED
+
+
+def test_the_public_names_are_exactly_these_and_documented() -> None:
+    import inspect
+
+    from corral.drivers.network import dnsmasq
+
+    assert set(dnsmasq.__all__) == {
+        "ADDNHOSTS_MARK", "DUMPCONF_RUNTIME_DIR", "DUMPCONF_STATE_DIR", "HOSTSFILE_MARK",
+        "IMPLEMENTED_MODES", "DnsmasqFiles", "DnsmasqPaths", "dnsmasq_needed", "dumpconf",
+        "escape_name", "explain_test_failure", "needs_restart", "render",
+        "syntax_check_arguments",
+    }  # fmt: skip
+    for name in dnsmasq.__all__:
+        value = getattr(dnsmasq, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert inspect.getdoc(value), name
