@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+from corral.core import CorralError
 from corral.drivers.network.conf import load_network
 from corral.drivers.network.dnsmasq._files import render
 from corral.drivers.network.dnsmasq._paths import DnsmasqPaths
@@ -43,11 +44,15 @@ def dumpconf(path: str) -> str:
 
     Raises:
         XMLError: The file is not a valid ``<network>`` definition (file, line, rule).
-        CorralError: CONFIG_UNSUPPORTED (or XML_ERROR) for what corral does not render.
+        CorralError: CONFIG_UNSUPPORTED (or XML_ERROR) for what corral does not render,
+            the message starting with the file name (also in ``detail["file"]``).
     """
     network = load_network(path)
     paths = DnsmasqPaths.for_network(network.name, DUMPCONF_STATE_DIR, DUMPCONF_RUNTIME_DIR)
-    files = render(network, paths)
+    try:
+        files = render(network, paths)
+    except CorralError as error:  # the definition has no lines left: name the file at least
+        raise error.with_message(f"{path}: {error.message}", file=path) from None
     return (
         f"{files.conf}{HOSTSFILE_MARK}\n{files.hosts}{ADDNHOSTS_MARK}\n{files.addn_hosts}"
     )

@@ -317,6 +317,8 @@ def test_dumpconf_of_an_unsupported_network_says_so(tmp_path: Path) -> None:
     with pytest.raises(CorralError, match="forward mode 'bridge'") as caught:
         dumpconf(str(path))
     assert caught.value.code == ErrorCode.CONFIG_UNSUPPORTED
+    assert str(caught.value).startswith(f"{path}: Network 'b' cannot be served by dnsmasq")
+    assert caught.value.detail["file"] == str(path)
 
 
 def test_the_public_names_are_exactly_these_and_documented() -> None:
