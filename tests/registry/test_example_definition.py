@@ -83,7 +83,8 @@ def test_an_unknown_root_names_every_installed_kind(example_path: str, tmp_path:
     path.write_text("<domain/>")
     done = validate(path, example_path)
     assert done.stderr == (
-        f"error: {path}:1: the root element 'domain' is none of <dummy>, <network>, <pool> and <secret>.\n"
+        f"error: {path}:1: the root element 'domain' is none of <dummy>, <network>, <pool> "
+        "and <secret>.\n"
     )
 
 

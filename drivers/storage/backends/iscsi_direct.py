@@ -1,12 +1,15 @@
 """The ``iscsi-direct`` backend: user-space iSCSI through libiscsi's tools, no kernel involved.
 
 libvirt links libiscsi; corral runs its command-line tools (package ``libiscsi-bin``):
-``iscsi-ls`` for find-sources and the LUN listing (``-s``), ``iscsi-inq`` on LUN 0 to
-check a start can log in (libiscsi reports "Target not found" and "Authentication
-failure" per target, where ``iscsi-ls`` stops at the first target that fails), and
-``iscsi-readcapacity16`` for each disk LUN's exact size: (last LBA + 1) x block length
-(libvirt 9.0 computes last LBA x block length, one block short; corral does not). A LUN
-that is not a disk (tgtd's controller LUN 0) is not a volume.
+``iscsi-ls`` for find-sources, ``iscsi-inq`` on LUN 0 to check that a start can log in
+(libiscsi says "Target not found" or "Authentication failure" for that one target) and on
+each LUN for its device type, and ``iscsi-readcapacity16`` for each disk LUN's exact size:
+(last LBA + 1) x block length (libvirt 9.0 computes last LBA x block length, one block
+short; corral does not). A LUN that is not a disk (tgtd's controller LUN 0) is not a
+volume. The LUN numbers come from REPORT LUNS, which no libiscsi tool sends for one
+target (``iscsi-ls -s`` logs in to every target of the portal and stops at the first that
+refuses): :mod:`._reportluns` is that one call through libiscsi, run as a child process
+like the tools.
 
 CHAP credentials never go in the iSCSI URL, where every local user could read them in
 ``/proc/PID/cmdline``: libiscsi reads ``LIBISCSI_CHAP_USERNAME`` and
@@ -17,8 +20,8 @@ corral's logs, errors and spawn records show ``***``).
 
 from __future__ import annotations
 
-import dataclasses
 import re
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,15 +38,21 @@ from corral.drivers.storage.backends.iscsi_rules import DEFAULT_ISCSI_PORT, port
 if TYPE_CHECKING:
     from corral.drivers.storage.conf import PoolDefinition
 
-__all__ = ["IscsiDirectBackend", "Lun", "parse_luns", "parse_readcapacity"]
+__all__ = ["DISK", "REPORT_LUNS", "IscsiDirectBackend", "parse_device_type", "parse_luns",
+           "parse_readcapacity"]
 
 #: How long one libiscsi tool may take (a portal that drops packets would hang it).
 TOOL_TIMEOUT: Final = 60.0
 
 _TARGET: Final = re.compile(r"^Target:(\S+)\s+Portal:")
-_LUN: Final = re.compile(r"^Lun:(\d+)\s+Type:(\S+)")
+_LUN: Final = re.compile(r"^Lun:(\d+)\s*$", re.MULTILINE)
+_TYPE: Final = re.compile(r"^Peripheral Device Type:(\S+)\s*$", re.MULTILINE)
 _CAPACITY: Final = re.compile(r"^RETURNED LOGICAL BLOCK ADDRESS:(\d+)\s*$"
                               r"|^LOGICAL BLOCK LENGTH IN BYTES:(\d+)\s*$", re.MULTILINE)
+#: REPORT LUNS through libiscsi, as a child process (see the module docstring).
+REPORT_LUNS: Final = (sys.executable, "-m", "corral.drivers.storage.backends._reportluns")
+#: libiscsi's name for a disk (SCSI peripheral device type 0).
+DISK: Final = "DIRECT_ACCESS"
 
 #: libiscsi's words for a failure -> (what it means, the error code), first match wins.
 _FAILURES: Final = (
@@ -53,35 +62,20 @@ _FAILURES: Final = (
      ErrorCode.OPERATION_FAILED),
     ("connection failed", "the portal cannot be reached", ErrorCode.OPERATION_FAILED),
     ("socket error", "the portal cannot be reached", ErrorCode.OPERATION_FAILED),
+    # What a login to a portal nobody listens on ends with (libiscsi 1.19).
+    ("Can not reconnect", "the portal cannot be reached", ErrorCode.OPERATION_FAILED),
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Lun:
-    """A LUN as ``iscsi-ls -s`` lists it: its number and libiscsi's device type name."""
-
-    number: int
-    type: str
-
-    @property
-    def is_disk(self) -> bool:
-        """True for a disk (SCSI peripheral type 0, libiscsi's ``DIRECT_ACCESS``)."""
-        return self.type == "DIRECT_ACCESS"
+def parse_luns(output: str) -> list[int]:
+    """Return the LUN numbers of ``Lun:N`` lines (:mod:`._reportluns`), in order."""
+    return [int(match.group(1)) for match in _LUN.finditer(output)]
 
 
-def parse_luns(output: str) -> dict[str, list[Lun]]:
-    """Return ``{target: its LUNs}`` as ``iscsi-ls -s`` lists them, in its order."""
-    targets: dict[str, list[Lun]] = {}
-    current: list[Lun] | None = None
-    for line in output.splitlines():
-        header = _TARGET.match(line)
-        if header:
-            current = targets.setdefault(header.group(1), [])
-            continue
-        lun = _LUN.match(line)
-        if lun and current is not None:
-            current.append(Lun(int(lun.group(1)), lun.group(2)))
-    return targets
+def parse_device_type(output: str) -> str | None:
+    """Return libiscsi's device type name from ``iscsi-inq`` (``DIRECT_ACCESS``), or None."""
+    match = _TYPE.search(output)
+    return match.group(1) if match else None
 
 
 def parse_readcapacity(output: str) -> int | None:
@@ -111,7 +105,7 @@ class IscsiDirectBackend:
         """Return the targets ``iscsi-ls`` lists at the portal, in its order."""
         port = port or DEFAULT_ISCSI_PORT
         url = _portal_url(host, port)
-        output = self._run("iscsi-ls", [url], initiator=initiator, chap=None,
+        output = self._run(("iscsi-ls",), [url], initiator=initiator, chap=None,
                            action="discover the targets of", portal=url, target=None)
         found = (_TARGET.match(line) for line in output.splitlines())
         return [FoundSource(host, port, match.group(1)) for match in found if match]
@@ -126,7 +120,7 @@ class IscsiDirectBackend:
     def start(self, pool: PoolDefinition, chap: Chap | None) -> None:
         """Log in to LUN 0 of the target once, so a start fails when the login would."""
         portal = self._portal(pool)
-        self._run("iscsi-inq", [f"{portal}/{pool.source.device}/0"],
+        self._run(("iscsi-inq",), [f"{portal}/{pool.source.device}/0"],
                   initiator=pool.source.initiator_iqn, chap=chap, action="log in to",
                   portal=portal, target=pool.source.device)
 
@@ -134,33 +128,30 @@ class IscsiDirectBackend:
         """Return the target's disk LUNs with their exact sizes."""
         portal, target = self._portal(pool), pool.source.device
         initiator = pool.source.initiator_iqn
-        output, failure = self._listing(portal, target, initiator, chap)
-        listed = parse_luns(output)
-        luns = listed.get(target)
-        # iscsi-ls stops at the first target that fails: the last one listed.
-        if failure is not None and (luns is None or list(listed)[-1] == target):
-            raise failure
-        if luns is None:
-            raise _failure("list the LUNs of", portal, target, "iscsi-ls",
-                                      "the target does not exist at this portal", 0, "",
-                                      ErrorCode.OPERATION_FAILED)
+        url = f"{portal}/{target}"
+        listing = self._run(REPORT_LUNS, [url], initiator=initiator, chap=chap,
+                            action="list the LUNs of", portal=portal, target=target)
         host = pool.source.hosts[0]
         stem = f"ip-{host.name}:{portal_port(host)}-iscsi-{target}-lun-"
         volumes = []
-        for lun in luns:
-            if not lun.is_disk:
-                continue
-            size_output = self._run("iscsi-readcapacity16", [f"{portal}/{target}/{lun.number}"],
-                                    initiator=initiator, chap=chap,
-                                    action=f"read the capacity of LUN {lun.number} of",
-                                    portal=portal, target=target)
-            size = parse_readcapacity(size_output)
+        for lun in parse_luns(listing):
+            what = f"LUN {lun} of"
+            inquiry = self._run(("iscsi-inq",), [f"{url}/{lun}"], initiator=initiator,
+                                chap=chap, action=f"inquire about {what}", portal=portal,
+                                target=target)
+            if parse_device_type(inquiry) != DISK:
+                continue  # a controller, an enclosure, a tape: not a volume
+            capacity = self._run(("iscsi-readcapacity16",), [f"{url}/{lun}"],
+                                 initiator=initiator, chap=chap,
+                                 action=f"read the capacity of {what}", portal=portal,
+                                 target=target)
+            size = parse_readcapacity(capacity)
             if size is None:
-                raise _failure(f"read the capacity of LUN {lun.number} of", portal, target,
+                raise _failure(f"read the capacity of {what}", portal, target,
                                "iscsi-readcapacity16", "its output has no capacity", 0,
-                               size_output[-400:], ErrorCode.OPERATION_FAILED)
-            key = f"{stem}{lun.number}"
-            volumes.append(Volume(f"unit:0:0:{lun.number}", key, key, "network", size, size))
+                               capacity[-400:], ErrorCode.OPERATION_FAILED)
+            key = f"{stem}{lun}"
+            volumes.append(Volume(f"unit:0:0:{lun}", key, key, "network", size, size))
         return sorted(volumes, key=lambda volume: volume.name)
 
     def stop(self, pool: PoolDefinition) -> None:
@@ -172,19 +163,9 @@ class IscsiDirectBackend:
         host = pool.source.hosts[0]
         return _portal_url(host.name, portal_port(host))
 
-    def _listing(self, portal: str, target: str, initiator: str | None,
-                 chap: Chap | None) -> tuple[str, StorageError | None]:
-        # iscsi-ls logs in to every target of the portal and stops at the first that
-        # refuses: our target's section counts even when another target failed.
-        try:
-            return self._run("iscsi-ls", ["-s", portal], initiator=initiator, chap=chap,
-                             action="list the LUNs of", portal=portal, target=target), None
-        except StorageError as error:
-            return str(error.detail.get("output", "")), error
-
-    def _command(self, tool: str, args: Sequence[str], initiator: str | None,
+    def _command(self, tool: Sequence[str], args: Sequence[str], initiator: str | None,
                  chap: Chap | None) -> Command:
-        command = Command(*self.command_prefix, tool)
+        command = Command(*self.command_prefix, *tool)
         if initiator is not None:
             command.add_arg("-i").add_arg(initiator)
         for arg in args:
@@ -194,7 +175,7 @@ class IscsiDirectBackend:
             command.add_env_secret("LIBISCSI_CHAP_PASSWORD", chap.password.reveal())
         return command.set_output_buffer().set_error_buffer().set_timeout(TOOL_TIMEOUT)
 
-    def _run(self, tool: str, args: Sequence[str], *, initiator: str | None,
+    def _run(self, tool: Sequence[str], args: Sequence[str], *, initiator: str | None,
              chap: Chap | None, action: str, portal: str, target: str | None) -> str:
         result = self._command(tool, args, initiator, chap).run(check=False)
         stdout = redact(str(result.stdout or ""), chap)
@@ -203,8 +184,9 @@ class IscsiDirectBackend:
         words = redact(f"{str(result.stderr or '')}\n{stdout}", chap).strip()
         meaning, code = next(((meaning, code) for marker, meaning, code in _FAILURES
                               if marker in words), ("the tool failed", ErrorCode.OPERATION_FAILED))
-        raise _failure(action, portal, target, tool, meaning, int(result.status or 0),
-                       words[-400:], code, output=stdout)
+        name = "iscsi-reportluns" if tool == REPORT_LUNS else tool[-1]
+        raise _failure(action, portal, target, name, meaning, int(result.status or 0),
+                       words[-400:], code)
 
 
 def _portal_url(host: str, port: int) -> str:
