@@ -1,7 +1,8 @@
 """The storage driver: libvirt's storage pools and secrets, with pluggable backends.
 
 Operations are the daemon's command table's (``pool-define`` ... ``volume-list``,
-``pool-find-sources``, ``secret-*``; ``docs/storage.md`` lists them with their returns); each pool type's work is its backend's, loaded by the pool's type from the
+``pool-find-sources``, ``secret-*``; ``docs/storage.md`` lists them with their returns);
+each pool type's work is its backend's, loaded by the pool's type from the
 ``corral.storage.backends`` entry points. The order of a start is libvirt's and
 corral's (``docs/writing-a-driver.md``): the ``start`` begin (a plugin may refuse),
 the backend's start and a first refresh under the target's cross-process lock, the
