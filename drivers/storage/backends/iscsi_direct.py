@@ -102,9 +102,18 @@ class IscsiDirectBackend:
 
     def find_sources(self, host: str, port: int | None,
                      initiator: str | None) -> list[FoundSource]:
-        """Return the targets ``iscsi-ls`` lists at the portal, in its order."""
+        """Return the targets ``iscsi-ls`` lists at the portal, in its order.
+
+        Raises:
+            StorageError: INVALID_ARG without an initiator IQN (libvirt's rule); the
+                tool's failure otherwise.
+        """
         port = port or DEFAULT_ISCSI_PORT
         url = _portal_url(host, port)
+        if initiator is None:  # libvirt's rule, as for the pool itself
+            raise StorageError(f"Cannot discover the targets of the iSCSI portal '{url}' "
+                               "without an initiator IQN: an iscsi-direct pool needs one.",
+                               code=ErrorCode.INVALID_ARG, portal=url)
         output = self._run(("iscsi-ls",), [url], initiator=initiator, chap=None,
                            action="discover the targets of", portal=url, target=None)
         found = (_TARGET.match(line) for line in output.splitlines())

@@ -112,9 +112,16 @@ def test_a_failed_login_names_portal_and_target_and_redacts() -> None:
 def test_find_sources_lists_targets_in_order() -> None:
     listing = (f"Target:iqn.2026-12.org.corral:chap Portal:127.0.0.1:3260,1\n"
                f"Target:{TARGET} Portal:127.0.0.1:3260,1\n")
-    with replay([Recorded(("iscsi-ls", "iscsi://127.0.0.1:3260"), listing)], all_used=True):
-        found = IscsiDirectBackend().find_sources("127.0.0.1", None, None)
+    with replay([Recorded(("iscsi-ls", "-i", INIT, "iscsi://127.0.0.1:3260"), listing)],
+                all_used=True):
+        found = IscsiDirectBackend().find_sources("127.0.0.1", None, INIT)
     assert [source.device for source in found] == ["iqn.2026-12.org.corral:chap", TARGET]
+
+
+def test_find_sources_needs_an_initiator_as_in_libvirt() -> None:
+    with replay([]) as table, pytest.raises(StorageError, match="without an initiator IQN"):
+        IscsiDirectBackend().find_sources("127.0.0.1", None, None)
+    assert table.commands == []
 
 
 def test_the_command_prefix_goes_first() -> None:

@@ -178,6 +178,20 @@ def test_a_refresh_failing_after_the_login_logs_out(host: Host,
     assert call(host, "pool-list") == []
 
 
+def test_a_failed_refresh_stops_the_pool_as_libvirt_does(
+        host: Host, iscsi: types.SimpleNamespace, recorder: Recorder) -> None:
+    define(host, iscsi, auth=False)
+    rescan = ("iscsiadm", "--mode", "session", "-r", "1", "-R")
+    with replay([iscsi.session_with_target(), iscsi.run(rescan)]):
+        call(host, "pool-start", name="kernel")
+    with replay([iscsi.session_with_target(), iscsi.recorded(*rescan),
+                 iscsi.run((*iscsi.NODE, "--logout"))], all_used=True), \
+            pytest.raises(CorralError, match="exit status 22"):
+        call(host, "pool-refresh", name="kernel")
+    assert call(host, "pool-list") == []
+    assert recorder.events[-1] == ("pool", "kernel", "stopped")
+
+
 def test_errors_of_state(host: Host, iscsi: types.SimpleNamespace) -> None:
     with pytest.raises(CorralError, match="no storage pool named 'nope'") as caught:
         call(host, "pool-start", name="nope")
