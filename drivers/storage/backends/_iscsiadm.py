@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from corral.core import Command, ErrorCode
+from corral.core import Command, CommandError, ErrorCode
 from corral.drivers.storage.backends._protocol import Chap, StorageError, redact
 
 __all__ = ["EXIT_STATUS", "IscsiadmStatus", "iscsiadm", "parse_ifaces", "parse_sessions",
@@ -126,14 +126,18 @@ def iscsiadm(args: Sequence[str], *, action: str, portal: str, target: str | Non
     command = Command("iscsiadm", *args).set_output_buffer().set_error_buffer()
     if secret is not None:
         command.add_arg_secret(secret)
-    result = command.run(check=False)
+    where = (f"the iSCSI target '{target}' at the portal '{portal}'" if target is not None
+             else f"the iSCSI portal '{portal}'")
+    try:
+        result = command.run(check=False)
+    except CommandError as exc:  # not found, refused by a policy, killed: the engine's words
+        raise StorageError(f"Cannot {action} {where}: {exc.message}", code=exc.code,
+                           portal=portal, target=target, tool="iscsiadm") from exc
     status = int(result.status or 0)
     if status in accept:
         return Ran(status, str(result.stdout or ""))
     known = EXIT_STATUS.get(status, _UNKNOWN)
     words = redact(str(result.stderr or result.stdout or "").strip(), chap)[-_LAST_WORDS:]
-    where = (f"the iSCSI target '{target}' at the portal '{portal}'" if target is not None
-             else f"the iSCSI portal '{portal}'")
     tail = f": {words}" if words else ""
     raise StorageError(
         f"Cannot {action} {where}: {known.meaning} (iscsiadm exit status {status} "

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from corral.core import Command, ErrorCode
+from corral.core import Command, CommandError, ErrorCode
 from corral.drivers.storage.backends._protocol import (
     Chap,
     FoundSource,
@@ -186,14 +186,20 @@ class IscsiDirectBackend:
 
     def _run(self, tool: Sequence[str], args: Sequence[str], *, initiator: str | None,
              chap: Chap | None, action: str, portal: str, target: str | None) -> str:
-        result = self._command(tool, args, initiator, chap).run(check=False)
+        name = "iscsi-reportluns" if tool == REPORT_LUNS else tool[-1]
+        try:
+            result = self._command(tool, args, initiator, chap).run(check=False)
+        except CommandError as exc:  # a timeout, not found, refused by a policy
+            where = f"the iSCSI target '{target}' at" if target is not None else "the iSCSI"
+            raise StorageError(f"Cannot {action} {where} portal '{portal}': {exc.message}",
+                               code=exc.code, portal=portal, target=target,
+                               tool=name) from exc
         stdout = redact(str(result.stdout or ""), chap)
         if result.status == 0:
             return stdout
         words = redact(f"{str(result.stderr or '')}\n{stdout}", chap).strip()
         meaning, code = next(((meaning, code) for marker, meaning, code in _FAILURES
                               if marker in words), ("the tool failed", ErrorCode.OPERATION_FAILED))
-        name = "iscsi-reportluns" if tool == REPORT_LUNS else tool[-1]
         raise _failure(action, portal, target, name, meaning, int(result.status or 0),
                        words[-400:], code)
 

@@ -309,3 +309,25 @@ def test_check_is_whether_a_session_exists(iscsi: types.SimpleNamespace) -> None
         assert IscsiBackend().check(iscsi.kernel_pool())
     with replay([iscsi.recorded(*iscsi.SESSION)]):
         assert not IscsiBackend().check(iscsi.kernel_pool())
+
+
+def test_a_command_the_engine_cannot_run_still_names_portal_and_target(
+        iscsi: types.SimpleNamespace) -> None:
+    from corral.core import monitor_spawns
+
+    class Refuse:
+        def check(self, record: object) -> str:
+            return "iscsiadm is not allowed here"
+
+        def observe(self, record: object, spawn: object) -> object:
+            return spawn()  # type: ignore[operator]
+
+        def reaped(self, record: object) -> None:
+            return None
+
+    # The engine refuses with a CommandError; the backend says where it was going.
+    with monitor_spawns(Refuse()), pytest.raises(StorageError) as caught:  # type: ignore[arg-type]
+        IscsiBackend().start(iscsi.kernel_pool(), None)
+    assert caught.value.code == ErrorCode.OPERATION_DENIED
+    assert f"at the portal '{iscsi.PORTAL}'" in str(caught.value)
+    assert "iscsiadm is not allowed here" in str(caught.value)
