@@ -232,7 +232,7 @@ class StorageDriver(Driver):
     @operation(read_only=True)
     def secret_list(self) -> list[dict[str, str]]:
         """List the secrets: UUID and usage, never a value."""
-        return self.secrets.list()
+        return self.secrets.listing()
 
     # --- the pieces ----------------------------------------------------------------------
 

@@ -141,7 +141,7 @@ class SecretStore:
                 (self.directory / f"{key}{suffix}").unlink(missing_ok=True)
             del self._entries[key]
 
-    def list(self) -> list[dict[str, str]]:
+    def listing(self) -> list[dict[str, str]]:
         """Return ``[{uuid, usage}]`` sorted by UUID: never a value."""
         with self._lock:
             return [{"uuid": key, "usage": entry.definition.usage}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import subprocess
 import types
 from collections.abc import Iterator
@@ -150,6 +151,7 @@ def test_a_target_that_does_not_exist(host: Host) -> None:
 def test_the_chap_password_appears_nowhere(host: Host, tmp_path: Path,
                                            caplog: pytest.LogCaptureFixture) -> None:
     """A CHAP run, right and wrong: grep every file, output, error, event and record."""
+    caplog.set_level(logging.DEBUG)  # every record of every logger, corral's included
     seen: list[str] = []
 
     class Spy:

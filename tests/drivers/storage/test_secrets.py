@@ -56,7 +56,7 @@ def test_values_live_in_0600_files_and_survive_a_restart(tmp_path: Path) -> None
     again = SecretStore(tmp_path / "secrets")
     assert again.lookup(usage="libvirtiscsi").reveal() == VALUE
     assert again.lookup(uuid=UUID.upper()).reveal() == VALUE
-    assert again.list() == [{"uuid": UUID, "usage": "iscsi libvirtiscsi"}]
+    assert again.listing() == [{"uuid": UUID, "usage": "iscsi libvirtiscsi"}]
 
 
 def test_a_secret_without_uuid_gets_one_and_redefining_keeps_the_value(tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_undefine_removes_both_files(tmp_path: Path) -> None:
     store.define(XML)
     store.set_value(UUID, b64(VALUE))
     store.undefine("libvirtiscsi")
-    assert list(tmp_path.iterdir()) == [] and store.list() == []
+    assert list(tmp_path.iterdir()) == [] and store.listing() == []
     with pytest.raises(CorralError, match="no secret with UUID or usage 'libvirtiscsi'"):
         store.undefine("libvirtiscsi")
 
