@@ -300,3 +300,21 @@ def test_the_entry_points(host: Host) -> None:
         "storage"].load() is StorageDriver
     backends = metadata.entry_points(group="corral.storage.backends")
     assert {point.name for point in backends} == {"iscsi", "iscsi-direct"}
+
+
+def test_secret_operations_never_return_a_value(host: Host, recorder: Recorder,
+                                                tmp_path: Path) -> None:
+    made = call(host, "secret-define", xml="<secret><usage type='iscsi'><target>t1</target>"
+                "</usage></secret>")
+    uuid = made["uuid"]  # type: ignore[index]
+    value = base64.b64encode(PASSWORD.encode()).decode()
+    assert call(host, "secret-set-value", secret="t1", value_b64=value) == {}
+    assert call(host, "secret-list") == [{"uuid": uuid, "usage": "iscsi t1"}]
+    assert [e for e in recorder.events if e[0] == "secret"] == [
+        ("secret", uuid, "defined"), ("secret", "t1", "value-changed")]
+    with pytest.raises(CorralError) as caught:
+        call(host, "secret-set-value", secret=uuid, value_b64="%%" + PASSWORD)
+    assert PASSWORD not in json.dumps(caught.value.to_dict())
+    assert call(host, "secret-undefine", secret=uuid) == {}
+    assert call(host, "secret-list") == []
+    assert list((tmp_path / "root/etc/corral/secrets").iterdir()) == []
