@@ -68,8 +68,8 @@ def test_a_schema_error_names_file_line_and_rule(tmp_path: Path) -> None:
          "(they can declare entities).\n"),
         ("rule-range-outside-network.xml", "error: {path}:7: the DHCP range 192.168.122.2 - "
          "192.168.123.254 is not entirely within the network 192.168.122.0/24.\n"),
-        ("wrong-root.xml", "error: {path}:2: the root element 'domain' is neither <network> "
-         "nor <pool>.\n"),
+        ("wrong-root.xml", "error: {path}:2: the root element 'domain' is none of <network>, "
+         "<pool> and <secret>.\n"),
     ],
 )  # fmt: skip
 def test_invalid_files_fail_with_one_error_line(name: str, line: str) -> None:

@@ -22,8 +22,10 @@ EXPECTED = {
     storage_conf: {
         "POOL", "SCHEMA_DIR", "parse_pool", "load_pool", "format_pool", "PoolDefinition",
         "PoolSource", "PoolHost", "PoolAuth", "PoolTarget", "Permissions",
+        "SECRET", "SecretDefinition", "parse_secret", "format_secret",
     },
-    backends: {"BACKEND_GROUP", "POOL_TYPE_RULES"},
+    backends: {"BACKEND_GROUP", "POOL_TYPE_RULES", "Chap", "FoundSource", "StorageBackend",
+               "StorageError", "Volume", "redact"},
     iscsi_rules: {
         "DEFAULT_ISCSI_PORT", "ISCSI_POOL_TYPES", "IscsiPoolType", "check_iscsi_pool",
         "portal_port",

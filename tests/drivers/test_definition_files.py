@@ -42,9 +42,10 @@ def parse_definition(xml: str) -> Definition:
 
 
 def test_the_shipped_kinds_are_entry_points() -> None:
-    assert KINDS.names(DEFINITION_GROUP) == ["network", "pool"]
+    assert KINDS.names(DEFINITION_GROUP) == ["network", "pool", "secret"]
     assert KINDS.load(DEFINITION_GROUP, "network") is NETWORK
     assert KINDS.load(DEFINITION_GROUP, "pool") is POOL
+    assert KINDS.load(DEFINITION_GROUP, "secret") is storage_conf.SECRET
 
 
 def test_all_of_libvirts_definitions_are_here() -> None:
@@ -82,6 +83,7 @@ def test_schemas_name_their_libvirt_origin_and_licence() -> None:
         "basictypes.rng",
         "network.rng",
         "networkcommon.rng",
+        "secret.rng",
         "storagecommon.rng",
         "storagepool.rng",
     ]

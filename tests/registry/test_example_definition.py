@@ -83,7 +83,8 @@ def test_an_unknown_root_names_every_installed_kind(example_path: str, tmp_path:
     path.write_text("<domain/>")
     done = validate(path, example_path)
     assert done.stderr == (
-        f"error: {path}:1: the root element 'domain' is none of <dummy>, <network> and <pool>.\n"
+        f"error: {path}:1: the root element 'domain' is none of <dummy>, <network>, <pool> "
+        "and <secret>.\n"
     )
 
 
@@ -92,7 +93,7 @@ def test_the_registry_hands_out_the_examples_loader(
 ) -> None:
     monkeypatch.syspath_prepend(str(EXAMPLE / "src"))
     registry = Registry.discover((DEFINITION_GROUP,))
-    assert registry.names(DEFINITION_GROUP) == ["dummy", "network", "pool"]
+    assert registry.names(DEFINITION_GROUP) == ["dummy", "network", "pool", "secret"]
     info = registry.info(DEFINITION_GROUP, "dummy")
     assert (info.distribution, info.value) == (PROJECT["name"], "corral_example.definition:DUMMY")
     tree = parse_xml("<dummy><name>b</name></dummy>")

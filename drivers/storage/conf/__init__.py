@@ -5,7 +5,8 @@
 only), then :class:`PoolDefinition` built and checked against the rules the schema cannot
 express -- the generic ones here, each pool type's own from
 :data:`corral.drivers.storage.backends.POOL_TYPE_RULES`. :func:`format_pool` writes XML
-byte-identical to libvirt's.
+byte-identical to libvirt's. :data:`SECRET` is the ``<secret>`` kind (entry point
+``secret``): the secrets a pool's CHAP ``<auth>`` refers to, never holding a value.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from corral.drivers.storage.conf._model import (
     PoolHost,
     PoolSource,
     PoolTarget,
+)
+from corral.drivers.storage.conf._secret import (
+    SECRET,
+    SecretDefinition,
+    format_secret,
+    parse_secret,
 )
 
 #: The folder of ``storagepool.rng`` and ``storagecommon.rng``.
@@ -48,13 +55,17 @@ load_pool: Final = POOL.load
 __all__ = [
     "POOL",
     "SCHEMA_DIR",
+    "SECRET",
     "Permissions",
     "PoolAuth",
     "PoolDefinition",
     "PoolHost",
     "PoolSource",
     "PoolTarget",
+    "SecretDefinition",
     "format_pool",
+    "format_secret",
     "load_pool",
     "parse_pool",
+    "parse_secret",
 ]
