@@ -334,6 +334,26 @@ def test_dry_run_is_per_thread(tmp_path: Path) -> None:
     assert marker.exists() and dr.commands == []
 
 
+def test_an_all_threads_dry_run_fakes_every_thread_and_a_context_one_comes_first(
+        tmp_path: Path) -> None:
+    marker = tmp_path / "from-thread"
+    with dry_run(all_threads=True) as everywhere:
+        worker = threading.Thread(target=Command("touch", marker).run)
+        worker.start()
+        worker.join()
+        with dry_run() as mine:
+            Command("true", "mine").run()
+        inner = threading.Thread(target=Command("true", "inner").run)
+        with dry_run(all_threads=True) as latest:
+            inner.start()
+            inner.join()
+        Command("true", "after").run()
+    assert not marker.exists()
+    assert everywhere.commands == [f"touch {marker}", "true after"]
+    assert mine.commands == ["true mine"] and latest.commands == ["true inner"]
+    assert Command("touch", marker).run().status == 0 and marker.exists()  # the block is over
+
+
 def test_dry_run_handshake_has_nothing_to_wait_for() -> None:
     with dry_run() as dr:
         cmd = Command("qemu-like").require_handshake()
