@@ -16,7 +16,8 @@ crosses:
 - the arguments are checked against the method's signature and type hints first
   (INVALID_ARG naming the argument and the operation);
 - a plain :class:`~corral.core.CorralError` the operation raises without a domain gets
-  the driver's :attr:`Driver.domain`; any other exception becomes INTERNAL_ERROR naming
+  the driver's domain (:meth:`Driver.domain_for`: its :attr:`Driver.domain`, or its
+  entry-point name when the class declares none); any other exception becomes INTERNAL_ERROR naming
   the driver and the operation, the original chained as ``__cause__``.
 
 Nothing is global: everything a driver may use (its paths, its lifecycle sink, a logger,
@@ -67,7 +68,7 @@ class DriverContext:
         logger: A logger named ``corral.drivers.<name>``.
         config: The daemon's checked settings.
         privileged: True when running as root (system mode).
-        domain: The driver's error domain (its :attr:`Driver.domain`).
+        domain: The driver's error domain (:meth:`Driver.domain_for` its name).
     """
 
     name: str
@@ -118,7 +119,8 @@ class Driver:
     Attributes:
         domain: The error domain this driver's errors carry: an
             :class:`~corral.core.ErrorDomain` member, or a short lowercase name of the
-            driver's own (``"leases"``).
+            driver's own (``"leases"``). A class that declares none gets its entry-point
+            name as its domain (see :meth:`domain_for`).
     """
 
     domain: ClassVar[str] = ErrorDomain.NONE
@@ -127,6 +129,28 @@ class Driver:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         ErrorDomain.of(cls.domain)  # a bad domain fails when the class is defined
+
+    @classmethod
+    def domain_for(cls, name: str) -> str:
+        """Return the domain the errors of this driver carry when started as ``name``.
+
+        The class's :attr:`domain` when it declares one; else the entry-point name when
+        that is a valid domain name (a driver ``leases`` raising a plain error reports
+        domain ``leases``, not ``none``); else NONE.
+        """
+        if cls.domain != ErrorDomain.NONE:
+            return cls.domain
+        try:
+            return ErrorDomain.of(name)
+        except ValueError:
+            return ErrorDomain.NONE
+
+    @property
+    def error_domain(self) -> str:
+        """The domain this driver's errors carry: :meth:`domain_for` its entry-point name."""
+        if self._context is None:
+            return self.domain
+        return self.domain_for(self._context.name)
 
     @classmethod
     def describe_operations(cls) -> dict[str, Operation]:
@@ -154,7 +178,7 @@ class Driver:
         if self._context is None:
             raise CorralError(
                 f"The driver {type(self).__name__} is used before initialize() was called.",
-                domain=self.domain, code=ErrorCode.OPERATION_INVALID,
+                domain=self.error_domain, code=ErrorCode.OPERATION_INVALID,
             )
         return self._context
 
@@ -186,10 +210,10 @@ class Driver:
             raise NoSupportError(
                 f"The driver '{driver}' does not support the operation '{name}' "
                 f"(it offers: {offered}).",
-                domain=self.domain, operation=name, driver=driver,
+                domain=self.error_domain, operation=name, driver=driver,
             )
         operation = operations[name]
-        bound = operation.bind(arguments, driver=driver, domain=self.domain)
+        bound = operation.bind(arguments, driver=driver, domain=self.error_domain)
         try:
             return getattr(self, operation.method)(**bound)
         except CorralError as exc:
@@ -199,14 +223,14 @@ class Driver:
             raise CorralError(
                 f"The operation '{name}' of the driver '{driver}' failed with "
                 f"{type(exc).__name__}: {exc}",
-                domain=self.domain, code=ErrorCode.INTERNAL_ERROR, driver=driver,
+                domain=self.error_domain, code=ErrorCode.INTERNAL_ERROR, driver=driver,
                 operation=name,
             ) from exc
 
     def claim(self, error: CorralError) -> CorralError:
         """Give ``error`` this driver's domain if it was raised without one; return it."""
         if error.domain == ErrorDomain.NONE:
-            error.domain = self.domain
+            error.domain = self.error_domain
         return error
 
 

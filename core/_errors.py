@@ -28,6 +28,7 @@ is any short lowercase name -- :class:`ErrorDomain` lists corral's own.
 from __future__ import annotations
 
 import enum
+import os
 import re
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -198,19 +199,36 @@ class CorralError(Exception):
         return copy
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the wire form: ``{"class", "desc", "data": {"domain", "code", ...}}``."""
-        data = {"domain": str(self.domain), "code": int(self.code), **self.detail}
+        """Return the wire form: ``{"class", "desc", "data": {"domain", "code", ...}}``.
+
+        Every value is JSON-able, so the daemon can always send it: a detail value JSON
+        cannot hold becomes the nearest thing it can (a path its string, a tuple or set a
+        list, bytes their text with undecodable bytes escaped, anything else ``str()``).
+        """
+        data = {"domain": str(self.domain), "code": int(self.code),
+                **{str(key): _jsonable(value) for key, value in self.detail.items()}}
         return {"class": type(self).__name__, "desc": self.message, "data": data}
 
     @classmethod
-    def from_dict(cls, wire: dict[str, Any]) -> CorralError:
+    def from_dict(cls, wire: object) -> CorralError:
         """Rebuild the error :meth:`to_dict` produced, as the same class where known.
 
         A class the receiving side does not know (its module is not imported there)
         becomes a :class:`CorralError` with the same message, domain, code and detail; an
         unreadable domain or code becomes ``none`` / INTERNAL_ERROR.
+
+        Raises:
+            ProtocolError: If ``wire`` is not an object, or its ``data`` is neither an
+                object nor null (a malformed message, not an error report).
         """
-        data = dict(wire.get("data") or {})
+        if not isinstance(wire, dict):
+            raise ProtocolError(f"An error on the wire must be an object, not "
+                                f"{type(wire).__name__}.")
+        raw = wire.get("data")
+        if raw is not None and not isinstance(raw, dict):
+            raise ProtocolError(f"The 'data' of an error on the wire must be an object, not "
+                                f"{type(raw).__name__}.")
+        data = dict(raw or {})
         try:
             domain = ErrorDomain.of(data.pop("domain", None))
         except ValueError:
@@ -219,8 +237,9 @@ class CorralError(Exception):
             code = ErrorCode(data.pop("code", None))
         except ValueError:
             code = ErrorCode.INTERNAL_ERROR
+        desc = wire.get("desc")
         error = _blank(_CLASSES.get(str(wire.get("class")), CorralError),
-                       str(wire.get("desc", "")))
+                       "" if desc is None else str(desc))
         error.domain, error.code, error.detail = domain, code, data
         return error
 
@@ -327,6 +346,23 @@ class ProtocolError(CorralError):
 
     default_domain = ErrorDomain.RPC
     default_code = ErrorCode.RPC
+
+
+def _jsonable(value: Any) -> Any:
+    """Return ``value`` as JSON can hold it (see :meth:`CorralError.to_dict`)."""
+    if value is None or isinstance(value, str | int | float):  # bool and IntEnum are ints
+        return value
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+        if isinstance(value, str):
+            return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(item) for item in value]
+    return str(value)
 
 
 def _blank(error_class: type[_E], message: str) -> _E:

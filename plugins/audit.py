@@ -16,7 +16,9 @@ guarantees it: a :class:`~corral.core.SpawnRecord` carries names only, and its `
 summary of the failure's facts, never the error text (which quotes the command line with
 its environment). The file is opened in append mode (0600) for each record and closed
 again, so every record is on disk when the spawn returns and log rotation needs no signal;
-a symbolic link at its path is never followed (the record is refused and logged).
+a symbolic link at its path is never followed, and anything but a regular file there (a
+FIFO, a device) is never written to: it is opened without blocking, so a planted FIFO cannot
+hang the spawns (the record is refused and logged in both cases).
 A write failure is logged and never breaks the spawn it describes.
 """
 
@@ -27,6 +29,7 @@ import datetime
 import errno
 import json
 import os
+import stat
 import threading
 from collections.abc import Generator
 from pathlib import Path
@@ -101,7 +104,10 @@ class AuditPlugin:
     def _append(self, data: bytes) -> None:
         if not self.path.parent.is_dir():
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        # O_NONBLOCK: a FIFO planted at the log's path must not hang every spawn in open()
+        # (with no reader it fails with ENXIO; with one, the check below refuses it).
+        flags = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+                 | os.O_NONBLOCK)
         try:
             fd = os.open(self.path, flags, 0o600)
         except OSError as exc:
@@ -109,8 +115,17 @@ class AuditPlugin:
                 # A link planted at the log's path: root must not append through it.
                 raise OSError(exc.errno, "it is a symbolic link, which the audit log "
                                          "never follows") from exc
+            if exc.errno == errno.ENXIO:
+                raise _not_regular() from exc
             raise
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise _not_regular()
             os.write(fd, data)
         finally:
             os.close(fd)
+
+
+def _not_regular() -> OSError:
+    return OSError(errno.EINVAL, "it is not a regular file (a FIFO, a device or a socket), "
+                                 "which the audit log never writes to")

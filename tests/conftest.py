@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from corral.core.command import _monitor
+from corral.core.command import _dryrun, _monitor
 
 HELPERS = Path(__file__).parent / "helpers"
 
@@ -57,11 +57,12 @@ def _private_entry_point_cache(
 
 @pytest.fixture(autouse=True)
 def _no_leaked_process_wide_monitor() -> Iterator[None]:
-    """Forget the process-wide spawn monitors a test left installed.
+    """Forget the process-wide spawn monitors and dry runs a test left installed.
 
     A test that starts a host's driver and never shuts it down leaves the host's plugins
     watching every later spawn of the session (as they would in corrald): keep that test's
-    policy out of the next one.
+    policy out of the next one, and an abandoned ``replay()`` from faking its commands.
     """
     yield
-    _monitor._process_wide = ()
+    _monitor._process_wide.entries = ()
+    _dryrun._process_wide.entries = ()

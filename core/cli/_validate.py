@@ -32,6 +32,9 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     loader = Registry.discover((DEFINITION_GROUP,)).definition_loader(root, file=file)
     try:
         definition = loader(tree, file=file)
+        name = definition.name  # a third party's definition may lack it, or hold anything
+        if not isinstance(name, str):
+            raise TypeError(f"the definition's name is {type(name).__name__}, not str")
     except CorralError:
         raise
     except Exception as exc:  # a third party's bug still ends in one error line
@@ -41,7 +44,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             domain=ErrorDomain.CLI,
             code=ErrorCode.INTERNAL_ERROR,
         ) from exc
-    data = {"file": file, "valid": True, "type": root.tag, "name": definition.name}
+    data = {"file": file, "valid": True, "type": root.tag, "name": name}
     console.result(f"{printable(file)} validates", data)
     return 0
 

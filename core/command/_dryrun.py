@@ -1,8 +1,11 @@
 """Dry runs: record what would run and fake the outcome, spawning nothing (virCommandSetDryRun).
 
 ``dry_run()`` is active for the current context only (a ContextVar: per thread and per
-asyncio task), so parallel tests do not see each other's fakes. Drivers are tested this
-way where the real tool cannot run.
+asyncio task), so parallel tests do not see each other's fakes. ``dry_run(all_threads=True)``
+fakes the spawns of every thread of the process instead (a thread or executor worker the
+code under test starts would otherwise run the real tool), kept like ``monitor_all_spawns``
+keeps its monitors. A context's own dry run comes first; among process-wide ones the latest
+block wins. Drivers are tested this way where the real tool cannot run.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from corral.core._errors import CommandError, ErrorCode
+from corral.core.command._process_wide import ProcessWide
 
 __all__ = ["DryRun", "DryRunCallback", "current_dry_run", "dry_run", "fake_outcome"]
 
@@ -41,24 +45,44 @@ _current: contextvars.ContextVar[DryRun | None] = contextvars.ContextVar(
 )
 
 
+# The dry runs of every active dry_run(all_threads=True) block, oldest first.
+_process_wide: ProcessWide[DryRun] = ProcessWide()
+
+
 def current_dry_run() -> DryRun | None:
-    """Return the dry run active in this context, if any."""
-    return _current.get()
+    """Return the dry run faking a spawn made here and now, if any.
+
+    This context's own, else the latest process-wide one.
+    """
+    local = _current.get()
+    if local is not None:
+        return local
+    installed = _process_wide.entries
+    return installed[-1][1] if installed else None
 
 
 @contextlib.contextmanager
-def dry_run(callback: DryRunCallback | None = None) -> Iterator[DryRun]:
-    """Fake every run in this context until the block ends.
+def dry_run(callback: DryRunCallback | None = None, *,
+            all_threads: bool = False) -> Iterator[DryRun]:
+    """Fake every run in this context (or, with ``all_threads``, the process) until the end.
 
     Args:
         callback: ``callback(argv, env, input) -> (status, stdout, stderr) | None``:
             ``argv`` is the list of arguments (binary as given), ``env`` the dict the
-            child would get, ``input`` the stdin bytes or None.
+            child would get, ``input`` the stdin bytes or None. With ``all_threads`` it
+            may be called from several threads at once.
+        all_threads: Fake the runs of every thread, executor worker and asyncio task of
+            the process, not only this context's (then tests running in parallel threads
+            of one process see each other's fakes).
 
     Yields:
         The :class:`DryRun` whose ``commands`` collects each command's ``to_string()``.
     """
     record = DryRun(callback)
+    if all_threads:
+        with _process_wide.installed(record):
+            yield record
+        return
     token = _current.set(record)
     try:
         yield record

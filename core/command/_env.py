@@ -114,16 +114,21 @@ class EnvMixin(Builder):
         """Set a preformatted ``"NAME=value"`` (virCommandAddEnvString).
 
         Args:
-            string: The assignment; one without ``=`` is a deferred error.
+            string: The assignment; one without ``=`` is a deferred error, which names
+                the string's length only (it may well be a secret given by mistake).
 
         Returns:
             This command, so calls chain.
         """
         self._explicit_env()
-        if not isinstance(string, str) or "=" not in string:
-            self._fail(f"environment string {string!r} has no '='")
+        given: object = string  # callers without type checking pass anything
+        if not isinstance(given, str):
+            self._fail(f"add_env_string() needs a str NAME=VALUE; got {type(given).__name__}")
+        elif "=" not in given:
+            self._fail(f"add_env_string() needs NAME=VALUE; got a {len(given)}-character "
+                       "string without '='")
         else:
-            name, _, value = string.partition("=")
+            name, _, value = given.partition("=")
             self._set_env(name, value)
         return self
 

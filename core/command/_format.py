@@ -3,7 +3,10 @@
 ``to_string`` is quoted for pasting into a POSIX shell exactly as libvirt's
 virBufferEscapeShell does it: a word is single-quoted only when it holds a shell
 metacharacter, and a ``'`` inside becomes ``'\\''``. The environment comes first (only
-when it is explicit), then the binary as given, then the arguments. With
+when it is explicit), then the binary as given, then the arguments. corral quotes the binary
+in two more cases libvirt does not, so that a paste runs it: a binary holding ``=`` (sh
+would read ``x=y z`` as an assignment and run ``z``) and one that is a shell reserved word
+(``if z`` is a syntax error; ``'if' z`` runs ``if``). With
 linebreaks it reproduces libvirt's layout: every environment entry, the binary and each
 option group on a line of its own, each line but the last ending in `` \\``.
 """
@@ -22,6 +25,13 @@ __all__ = ["arg_log", "command_string", "error_command", "shell_quote"]
 # virBufferEscapeShell's metacharacters: a word with none of them is left bare.
 _SHELL_SPECIAL = re.compile("[\r\t\n !\"#$&'()*;<>?\\[\\\\\\]^`{|}~]")
 
+# The words POSIX sh and bash treat as reserved in command position; ``!``, ``{``, ``}``,
+# ``[[`` and ``]]`` are listed too though _SHELL_SPECIAL already quotes them.
+_RESERVED = frozenset({
+    "!", "{", "}", "[[", "]]", "case", "coproc", "do", "done", "elif", "else", "esac", "fi",
+    "for", "function", "if", "in", "select", "then", "time", "until", "while",
+})
+
 
 def shell_quote(word: str) -> str:
     """Quote ``word`` for /bin/sh the way libvirt does (``it's`` -> ``'it'\\''s'``)."""
@@ -29,7 +39,23 @@ def shell_quote(word: str) -> str:
         return "''"
     if not _SHELL_SPECIAL.search(word):
         return word
+    return _single_quote(word)
+
+
+def _single_quote(word: str) -> str:
     return "'" + word.replace("'", "'\\''") + "'"
+
+
+def _quote_binary(word: str) -> str:
+    """Quote the command word: as any word, and also when sh would not run it as a command.
+
+    An unquoted ``=`` makes the first word an assignment and a reserved word changes the
+    grammar; quoting either makes sh look the word up as a program. libvirt leaves both
+    bare: this is corral's addition, so that a paste always runs the same binary.
+    """
+    if "=" in word or word in _RESERVED:
+        return _single_quote(word)
+    return shell_quote(word)
 
 
 def _breaks_before(args: Sequence[str], index: int) -> bool:
@@ -60,7 +86,7 @@ def command_string(env: Mapping[str, str] | None, argv: Sequence[str], linebreak
     """
     newline = " \\\n" if linebreaks else " "
     parts = [f"{name}={shell_quote(value)}{newline}" for name, value in (env or {}).items()]
-    parts.append(shell_quote(argv[0]))
+    parts.append(_quote_binary(argv[0]))
     for index in range(1, len(argv)):
         parts.append(newline if linebreaks and _breaks_before(argv, index) else " ")
         parts.append(shell_quote(argv[index]))

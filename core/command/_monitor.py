@@ -16,9 +16,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, TypeVar
+
+from corral.core.command._process_wide import ProcessWide
 
 __all__ = [
     "SpawnMonitor",
@@ -94,12 +95,9 @@ _current: contextvars.ContextVar[SpawnMonitor | None] = contextvars.ContextVar(
     "corral_spawn_monitor", default=None
 )
 
-# The process-wide monitors in installation order, one (token, monitor) entry per active
-# monitor_all_spawns block (the same monitor may be installed twice, by two blocks).
-# A tuple replaced under the lock, so the hot path reads it without locking.
-_Installed = tuple[tuple[object, SpawnMonitor], ...]
-_process_wide: _Installed = ()
-_process_lock = threading.RLock()
+# The process-wide monitors in installation order, one entry per active
+# monitor_all_spawns block.
+_process_wide: ProcessWide[SpawnMonitor] = ProcessWide()
 
 
 class _Together:
@@ -141,7 +139,7 @@ def current_spawn_monitor() -> SpawnMonitor | None:
     That is every process-wide monitor, then this context's, each asked once.
     """
     local = _current.get()
-    installed = _process_wide
+    installed = _process_wide.entries
     if not installed:
         return local  # the common case: one ContextVar lookup
     monitors: list[SpawnMonitor] = []
@@ -177,27 +175,5 @@ def monitor_all_spawns(monitor: SpawnMonitor) -> Iterator[SpawnMonitor]:
     threads, leaving in any order); a monitor installed twice is still asked once per
     spawn, as is one a context also names with :func:`monitor_spawns`.
     """
-    entry = (object(), monitor)  # this block's own entry, whatever the monitor's equality
-    _update_process_wide(lambda installed: (*installed, entry))
-    try:
+    with _process_wide.installed(monitor):
         yield monitor
-    finally:
-        _update_process_wide(lambda installed: tuple(i for i in installed if i is not entry))
-
-
-def _update_process_wide(change: Callable[[_Installed], _Installed]) -> None:
-    """Replace the process-wide tuple by ``change(it)``, losing no concurrent update.
-
-    The lock is re-entrant and the update retried because the garbage collector may
-    finalise an abandoned ``monitor_all_spawns`` block (a Host dropped without stopping)
-    in the middle of ``change``, on this very thread: that block removes its own entry,
-    and this one must not then write back a tuple computed from the old value.
-    """
-    global _process_wide
-    with _process_lock:
-        while True:
-            before = _process_wide
-            after = change(before)
-            if _process_wide is before:
-                _process_wide = after
-                return

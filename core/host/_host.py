@@ -102,16 +102,19 @@ class Host:
                               domain=ErrorDomain.REGISTRY, code=ErrorCode.OPERATION_INVALID,
                               driver=name)
         driver_class = self.registry.driver_class(name)
+        domain = driver_class.domain_for(name)
         context = DriverContext(name, self.paths, PluginEvents(self.plugins),
                                 logging.getLogger(f"corral.drivers.{name}"),
-                                self.config, self.privileged, driver_class.domain)
+                                self.config, self.privileged, domain)
         try:
             driver = driver_class()
             with self.monitored():
                 driver.initialize(context)
         except Exception as exc:
-            if isinstance(exc, CorralError):
-                driver.claim(exc)
+            # Driver.claim's rule, from the class: the constructor may be what raised, and
+            # initialize() may fail before it keeps the context.
+            if isinstance(exc, CorralError) and exc.domain == ErrorDomain.NONE:
+                exc.domain = domain
             info = self.registry.info(DRIVER_GROUP, name)
             raise wrap_failure(exc, f"The {info.describe()} failed to initialize",
                                ErrorDomain.REGISTRY, driver=name) from exc

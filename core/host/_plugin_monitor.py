@@ -1,9 +1,10 @@
 """The spawn monitor that routes every spawn through the plugins' hookimpls.
 
 The engine knows only the :class:`~corral.core.command.SpawnMonitor` protocol; this
-class answers it by calling the hookspecs in :mod:`corral.core.hookspecs`. Install it
-for a thread or task with ``monitor_spawns(PluginSpawnMonitor(pm))`` (the daemon does, for
-every request) and every ``run``/``run_async`` of every driver passes through the plugins.
+class answers it by calling the hookspecs in :mod:`corral.core.hookspecs`. The Host
+installs it process-wide with ``monitor_all_spawns`` (during every host operation and for as
+long as a driver runs), so every ``run``/``run_async`` of every driver, from any thread,
+executor worker or asyncio task, passes through the plugins.
 
 A plugin bug must never be mistaken for a command failure, so an exception a hookimpl
 raises (not the spawn itself) becomes a :class:`~corral.core.CorralError` of domain

@@ -3,6 +3,9 @@
 - :func:`replay` answers the commands a driver runs from recorded tool output
   (``argv → stdout, stderr, exit status``) through :func:`~corral.core.dry_run`, and fails
   clearly when a command runs that nothing recorded; :func:`record` records a real run.
+  It answers every thread of the process (``all_threads=True``, the default), so a command
+  a driver starts from a Thread or ThreadPoolExecutor never reaches the real tool; a bare
+  ``dry_run()`` stays per thread or task.
 - :func:`assert_golden` compares rendered text with an expected file;
   ``CORRAL_TEST_REGENERATE_OUTPUT=1`` rewrites the files instead.
 - :func:`running_host` starts a :class:`~corral.core.host.Host` with the drivers and

@@ -3,7 +3,9 @@
 A driver is tested where its tool cannot run (no iSCSI target, no root) by answering each
 command it runs from a table recorded once from the real tool: ``argv → (stdout, stderr,
 exit status)``. A command the table does not hold is a test failure that says which one
-ran, even if the driver catches the error it gets.
+ran, even if the driver catches the error it gets. The table answers the commands of every
+thread by default (``dry_run(all_threads=True)``): a driver running its tool from a worker
+thread must not reach the real tool because the test's fake was per thread.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -68,6 +71,7 @@ class Replay:
         self.unexpected: list[tuple[str, ...]] = []
         #: ``to_string()`` of every command run while installed by :func:`replay`.
         self.commands: list[str] = []
+        self._lock = threading.Lock()  # commands of several threads take turns
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Replay:
@@ -84,12 +88,13 @@ class Replay:
     def __call__(self, argv: list[str], env: dict[str, str],
                  data: bytes | None) -> tuple[int, str, str]:
         key = tuple(argv)
-        answers = self._answers.get(key)
-        if not answers:
-            self.unexpected.append(key)
-            raise UnexpectedCommand(self._explain(key))
-        self.used.append(key)
-        answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        with self._lock:
+            answers = self._answers.get(key)
+            if not answers:
+                self.unexpected.append(key)
+                raise UnexpectedCommand(self._explain(key))
+            self.used.append(key)
+            answer = answers.pop(0) if len(answers) > 1 else answers[0]
         return answer.status, answer.stdout, answer.stderr
 
     def check(self, *, all_used: bool = False) -> None:
@@ -112,12 +117,16 @@ class Replay:
 
 @contextlib.contextmanager
 def replay(runs: Iterable[Recorded] | Replay | str | os.PathLike[str], *,
-           all_used: bool = False) -> Iterator[Replay]:
-    """Answer every command run in this context from ``runs``, spawning nothing.
+           all_used: bool = False, all_threads: bool = True) -> Iterator[Replay]:
+    """Answer every command run in this process from ``runs``, spawning nothing.
 
     Args:
         runs: Recorded runs, a :class:`Replay`, or the path of a JSON file of them.
         all_used: Also fail when a recorded command never ran.
+        all_threads: Answer the commands of every thread, ``ThreadPoolExecutor`` worker
+            and asyncio task (the default), so none runs the real tool; ``False`` limits
+            the replay to this thread or task (:func:`~corral.core.dry_run`'s own scope),
+            for tests that run in parallel threads of one process.
 
     Yields:
         The :class:`Replay`; its ``commands`` lists every command line run.
@@ -128,7 +137,7 @@ def replay(runs: Iterable[Recorded] | Replay | str | os.PathLike[str], *,
     """
     table = runs if isinstance(runs, Replay) else (
         Replay.load(runs) if isinstance(runs, str | os.PathLike) else Replay(runs))
-    with dry_run(table) as record:
+    with dry_run(table, all_threads=all_threads) as record:
         table.commands = record.commands
         yield table
     table.check(all_used=all_used)

@@ -40,7 +40,9 @@ MISTAKES: list[tuple[str, Callable[[Path], Command], str]] = [
     ("str to add_arg_set", lambda m: Command("touch", m).add_arg_set("abc"), "add_arg_set"),
     ("bad format", lambda m: Command("touch", m).add_arg_format("%d", "x"), "add_arg_format"),
     ("bad pair", lambda m: Command("touch", m).add_arg_pair("--a", object()), "has type object"),
-    ("env without =", lambda m: Command("touch", m).add_env_string("NOEQUALS"), "'NOEQUALS'"),
+    ("env without =", lambda m: Command("touch", m).add_env_string("NOEQUALS"),
+     "got a 8-character string without '='"),
+    ("env not a str", lambda m: Command("touch", m).add_env_string(b"A=B"), "got bytes"),
     ("env name with =", lambda m: Command("touch", m).add_env_pair("A=B", "x"), "'A=B'"),
     ("umask too big", lambda m: Command("touch", m).set_umask(0o1000), "umask"),
     ("negative umask", lambda m: Command("touch", m).set_umask(-1), "umask"),
@@ -332,6 +334,26 @@ def test_dry_run_is_per_thread(tmp_path: Path) -> None:
         worker.start()
         worker.join()
     assert marker.exists() and dr.commands == []
+
+
+def test_an_all_threads_dry_run_fakes_every_thread_and_a_context_one_comes_first(
+        tmp_path: Path) -> None:
+    marker = tmp_path / "from-thread"
+    with dry_run(all_threads=True) as everywhere:
+        worker = threading.Thread(target=Command("touch", marker).run)
+        worker.start()
+        worker.join()
+        with dry_run() as mine:
+            Command("true", "mine").run()
+        inner = threading.Thread(target=Command("true", "inner").run)
+        with dry_run(all_threads=True) as latest:
+            inner.start()
+            inner.join()
+        Command("true", "after").run()
+    assert not marker.exists()
+    assert everywhere.commands == [f"touch {marker}", "true after"]
+    assert mine.commands == ["true mine"] and latest.commands == ["true inner"]
+    assert Command("touch", marker).run().status == 0 and marker.exists()  # the block is over
 
 
 def test_dry_run_handshake_has_nothing_to_wait_for() -> None:

@@ -11,6 +11,7 @@ from corral.core import (
     Command,
     CommandError,
     ErrorCode,
+    SpawnMonitor,
     SpawnRecord,
     monitor_all_spawns,
     monitor_spawns,
@@ -110,14 +111,15 @@ def test_a_block_finalised_during_an_update_neither_deadlocks_nor_comes_back() -
     kept = Log("kept", journal)
 
     def install_kept() -> None:
-        def change(installed: _monitor._Installed) -> _monitor._Installed:
+        def change(installed: tuple[tuple[object, SpawnMonitor], ...]
+                   ) -> tuple[tuple[object, SpawnMonitor], ...]:
             abandoned.clear()  # the last reference: the block's finally runs right here
             return (*installed, (object(), kept))
 
-        _monitor._update_process_wide(change)
+        _monitor._process_wide.update(change)
 
     worker = threading.Thread(target=install_kept, daemon=True)
     worker.start()
     worker.join(timeout=10)
     assert not worker.is_alive(), "the re-entrant update deadlocked"
-    assert [monitor for _, monitor in _monitor._process_wide] == [kept]
+    assert [monitor for _, monitor in _monitor._process_wide.entries] == [kept]

@@ -66,6 +66,20 @@ def test_a_plain_pair_never_shows_in_an_error() -> None:
     )
 
 
+@pytest.mark.parametrize("action", ["run", "to_string"])
+def test_a_secret_given_to_add_env_string_without_equals_is_not_quoted(action: str) -> None:
+    # A caller who passes the value instead of NAME=VALUE by mistake: the error names the
+    # length of the string, never the string.
+    command = Command("true").add_env_string(PASSWORD)
+    with pytest.raises(CommandError) as caught:
+        getattr(command, action)()
+    assert_hidden(caught.value)
+    assert PASSWORD not in repr(caught.value.detail) + repr(caught.value.args)
+    assert caught.value.code == ErrorCode.INVALID_ARG
+    assert (f"add_env_string() needs NAME=VALUE; got a {len(PASSWORD)}-character string "
+            "without '='") in str(caught.value)
+
+
 def test_an_already_running_error_hides_values() -> None:
     command = with_env(Command("sleep", "5")).add_arg_secret(PASSWORD)
     command.run_async()

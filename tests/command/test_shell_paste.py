@@ -73,3 +73,27 @@ def test_a_name_sh_cannot_assign_is_a_deferred_error(name: str, tmp_path: Path) 
                 action()
             assert caught.value.code == ErrorCode.INVALID_ARG
             assert f"environment name {name!r} is not a shell variable name" in str(caught.value)
+
+
+RESERVED = ["if", "then", "else", "elif", "fi", "case", "esac", "while", "until", "for", "do",
+            "done", "in", "!", "{", "}", "time", "function", "coproc", "select", "[[", "]]"]
+
+
+@pytest.mark.parametrize("explicit_env", [False, True])
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+@pytest.mark.parametrize("binary", ["x=y", "A=", *RESERVED])
+def test_sh_runs_a_binary_named_like_an_assignment_or_a_reserved_word(
+    commandhelper, shell: str, binary: str, explicit_env: bool
+) -> None:
+    # libvirt leaves both bare; corral quotes them so that the paste still runs the binary.
+    # (A reserved word is only one in command position: an environment before it hides it.)
+    bin_dir = commandhelper.path.parent
+    (bin_dir / binary).symlink_to(commandhelper.path)
+    (bin_dir / "z").symlink_to("/bin/false")  # what sh would run after "x=y"
+    command = Command(binary, "z", "y")
+    if explicit_env:
+        command.add_env_pair("K", "v")
+    paste = Command(shell, "-c", command.to_string())
+    paste.add_env_pair("PATH", f"{bin_dir}:{os.environ['PATH']}").set_error_buffer().run()
+    args, env = reported(commandhelper)
+    assert args == ["z", "y"] and env.get("K") == ("v" if explicit_env else None)

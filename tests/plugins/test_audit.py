@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +131,35 @@ def test_a_link_planted_at_the_log_path_is_never_written_through(
     assert log.is_symlink()
     assert f"Cannot write the audit log {log}: " in caplog.text
     assert "it is a symbolic link" in caplog.text
+
+
+@pytest.mark.parametrize("reader", [False, True])
+def test_a_fifo_at_the_log_path_neither_hangs_the_spawn_nor_gets_the_record(
+    make_host, tmp_path: Path, caplog: pytest.LogCaptureFixture, reader: bool
+) -> None:
+    log = tmp_path / "audit.log"
+    os.mkfifo(log)
+    # With a reader the open succeeds at once; the record must still not go down the pipe.
+    read_end = os.open(log, os.O_RDONLY | os.O_NONBLOCK) if reader else None
+    host = make_host(f'plugins = ["audit"]\naudit_log_file = "{log}"\n')
+    done: list[int | None] = []
+    with caplog.at_level(logging.ERROR, logger="corral.plugins.audit"), host.monitored():
+        worker = threading.Thread(target=lambda: done.append(Command("true").run().status),
+                                  daemon=True)
+        worker.start()
+        worker.join(timeout=10)
+        if worker.is_alive():  # unblock the hung open() so the test process can end
+            os.close(os.open(log, os.O_RDONLY | os.O_NONBLOCK))
+            pytest.fail("the spawn hung opening the FIFO at the audit log's path")
+    try:
+        if read_end is not None:
+            assert os.read(read_end, 65536) == b""  # the pipe holds nothing: end of file
+    finally:
+        if read_end is not None:
+            os.close(read_end)
+    assert done == [0]
+    assert f"Cannot write the audit log {log}: " in caplog.text
+    assert "it is not a regular file" in caplog.text
 
 
 def test_secret_arguments_and_values_never_reach_the_log(make_host, tmp_path: Path) -> None:

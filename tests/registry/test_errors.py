@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import corral.core
 import pytest
-from corral.core import CommandError, CorralError, ErrorCode, ErrorDomain, XMLError
+from corral.core import (
+    CommandError,
+    CorralError,
+    ErrorCode,
+    ErrorDomain,
+    ProtocolError,
+    XMLError,
+)
 from corral.core.host._registry import wrap_failure
 
 SHIPPED = sorted(
@@ -113,6 +121,38 @@ def test_the_wire_keeps_an_unknown_domain_and_forgives_garbage() -> None:
                                                                       "code": 12345}})
     assert type(garbage) is CommandError
     assert (garbage.domain, garbage.code) == (ErrorDomain.NONE, ErrorCode.INTERNAL_ERROR)
+
+
+@pytest.mark.parametrize("wire", ["junk", None, [1, 2], {"class": "CorralError", "data": [1, 2]},
+                                  {"data": "text"}, {"data": 3}])
+def test_a_malformed_wire_error_is_a_protocol_error(wire: object) -> None:
+    with pytest.raises(ProtocolError, match="must be an object") as caught:
+        CorralError.from_dict(wire)
+    assert (caught.value.domain, caught.value.code) == (ErrorDomain.RPC, ErrorCode.RPC)
+
+
+def test_the_wire_form_is_always_json_whatever_the_detail_holds() -> None:
+    class Opaque:
+        def __str__(self) -> str:
+            return "opaque"
+
+    error = CommandError("m", path=Path("/x"), argv=("a", Path("b")), raw=b"\xffok",
+                         nested={"p": Path("/y"), 1: {2, 3} - {3}}, thing=Opaque(),
+                         flag=True, count=2, ratio=0.5, none=None, code_name=ErrorCode.RPC)
+    wire = json.loads(json.dumps(error.to_dict()))
+    assert wire["data"] == {
+        "domain": "command", "code": int(ErrorCode.INTERNAL_ERROR), "path": "/x",
+        "argv": ["a", "b"], "raw": "\\xffok", "nested": {"p": "/y", "1": [2]},
+        "thing": "opaque", "flag": True, "count": 2, "ratio": 0.5, "none": None,
+        "code_name": int(ErrorCode.RPC),
+    }
+    assert error.detail["path"] == Path("/x")  # the error itself keeps what it was given
+    rebuilt = CorralError.from_dict(wire)
+    assert type(rebuilt) is CommandError and rebuilt.detail["argv"] == ["a", "b"]
+
+
+def test_a_null_description_reads_empty() -> None:
+    assert CorralError.from_dict({"class": "CorralError", "desc": None}).message == ""
 
 
 def test_a_third_party_class_cannot_take_over_a_shipped_name() -> None:

@@ -8,6 +8,7 @@ operation becomes a corral error of the driver's domain; and what the daemon lis
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -22,6 +23,7 @@ from corral.core import (
     operation,
 )
 from corral.core.host import Host, Registry
+from corral.core.testing import running_host
 
 CALLS: list[str] = []
 
@@ -142,6 +144,46 @@ def test_a_plain_error_from_initialize_gets_the_drivers_domain(tmp_path) -> None
     with pytest.raises(CorralError, match="failed to initialize: Cannot start today.") as caught:
         host.start_driver("grumpy")
     assert caught.value.domain == "grumpy"
+
+
+def test_a_corral_error_from_the_constructor_is_wrapped_with_the_drivers_domain(
+        tmp_path: Path) -> None:
+    class Sulky(Driver):
+        domain = "sulky"
+
+        def __init__(self) -> None:
+            raise CorralError("Not today.", code=ErrorCode.OPERATION_FAILED)
+
+    with pytest.raises(CorralError, match="failed to initialize: Not today.") as caught:
+        with running_host(tmp_path, drivers={"sulky": Sulky}):
+            pass
+    assert caught.value.domain == "sulky" and caught.value.detail["driver"] == "sulky"
+    assert caught.value.code == ErrorCode.OPERATION_FAILED
+
+
+class Domainless(Driver):
+    """A driver class that declares no domain: its entry-point name is its domain."""
+
+    @operation
+    def nag(self, count: int) -> None:
+        raise CorralError("plain")
+
+
+def test_a_driver_without_a_domain_gets_its_entry_point_name(tmp_path: Path) -> None:
+    assert Domainless.domain_for("leases") == "leases"
+    assert Domainless.domain_for("network") is ErrorDomain.NETWORK
+    assert Domainless.domain_for("Not A Domain!") is ErrorDomain.NONE
+    assert Leases.domain_for("other") == "leases"  # a declared domain wins
+    with running_host(tmp_path, drivers={"naggy": Domainless}) as host:
+        with pytest.raises(CorralError) as plain:
+            host.call("naggy", "nag", count=1)
+        with pytest.raises(CorralError) as invalid_arg:
+            host.call("naggy", "nag", count="1")
+        with pytest.raises(CorralError) as missing:
+            host.call("naggy", "nope")
+    assert plain.value.domain == "naggy"
+    assert (invalid_arg.value.domain, invalid_arg.value.code) == ("naggy", ErrorCode.INVALID_ARG)
+    assert missing.value.domain == "naggy"
 
 
 def test_operations_are_described_without_calling_anything() -> None:

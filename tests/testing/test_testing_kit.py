@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,25 @@ def test_an_unexpected_command_fails_even_when_the_code_swallows_it() -> None:
     assert str(caught.value).startswith(
         "The command 'iscsiadm --mode discovery' ran, but the replay table has no recording "
         "of it; recorded:\n  iscsiadm --mode session")
+
+
+def test_a_worker_thread_is_answered_too_never_running_the_real_tool(tmp_path: Path) -> None:
+    marker = tmp_path / "touched"
+    with pytest.raises(UnexpectedCommand, match="touch"):
+        with replay([SESSIONS]) as table, ThreadPoolExecutor(2) as pool:
+            assert pool.submit(run, *SESSIONS.argv).result().startswith("tcp: [1]")
+            with pytest.raises(UnexpectedCommand):
+                pool.submit(run, "touch", str(marker)).result()
+    assert not marker.exists()
+    assert table.commands == ["iscsiadm --mode session", f"touch {marker}"]
+
+
+def test_a_replay_limited_to_its_thread_leaves_other_threads_alone(tmp_path: Path) -> None:
+    marker = tmp_path / "touched"
+    with replay([SESSIONS], all_threads=False), ThreadPoolExecutor(1) as pool:
+        pool.submit(run, "touch", str(marker)).result()
+        assert run(*SESSIONS.argv).startswith("tcp: [1]")
+    assert marker.exists()
 
 
 def test_all_used_fails_on_a_recording_nothing_ran() -> None:
