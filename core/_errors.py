@@ -28,6 +28,7 @@ is any short lowercase name -- :class:`ErrorDomain` lists corral's own.
 from __future__ import annotations
 
 import enum
+import math
 import os
 import re
 from typing import Any, ClassVar, Self, TypeVar
@@ -350,8 +351,10 @@ class ProtocolError(CorralError):
 
 def _jsonable(value: Any) -> Any:
     """Return ``value`` as JSON can hold it (see :meth:`CorralError.to_dict`)."""
-    if value is None or isinstance(value, str | int | float):  # bool and IntEnum are ints
+    if value is None or isinstance(value, str | int):  # bool and IntEnum are ints
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)  # strict JSON has no NaN
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
         if isinstance(value, str):

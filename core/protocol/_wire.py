@@ -15,7 +15,6 @@ key, which is a Python identifier). A detail value JSON cannot carry is sent as 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,7 +36,7 @@ def error_to_wire(error: CorralError,
         qmp_class: The QMP class: ``GenericError`` unless the command was not found.
     """
     wire = error.to_dict()
-    data = {CLASS_KEY: wire["class"], **_jsonable(wire["data"])}
+    data = {CLASS_KEY: wire["class"], **wire["data"]}  # to_dict made every value JSON-able
     return {"class": str(qmp_class), "desc": wire["desc"], "data": data}
 
 
@@ -59,11 +58,3 @@ def error_from_wire(wire: Mapping[str, Any]) -> CorralError:
     return CorralError.from_dict({"class": corral_class, "desc": wire.get("desc", ""),
                                   "data": rest})
 
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    try:
-        json.dumps(data, allow_nan=False)
-        return data
-    except (TypeError, ValueError):
-        result: dict[str, Any] = json.loads(json.dumps(data, default=str))
-        return result

@@ -96,10 +96,12 @@ def test_read_only_refusal_wire_form() -> None:
 def test_a_detail_json_cannot_carry_is_sent_as_text() -> None:
     from pathlib import Path
 
-    wire = error_to_wire(CorralError("x", path=Path("/a"), blob=b"b"),
+    wire = error_to_wire(CorralError("x", path=Path("/a"), blob=b"b", ratio=float("nan")),
                          ErrorClass.COMMAND_NOT_FOUND)
     assert wire["class"] == "CommandNotFound"
-    assert wire["data"]["path"] == "/a" and wire["data"]["blob"] == "b'b'"
+    assert wire["data"]["path"] == "/a" and wire["data"]["blob"] == "b"
+    assert wire["data"]["ratio"] == "nan"
+    json.dumps(wire, allow_nan=False)  # strict JSON, as the daemon writes it
 
 
 def test_an_error_from_a_plain_qmp_server_is_rebuilt() -> None:
