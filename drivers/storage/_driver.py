@@ -140,7 +140,7 @@ class StorageDriver(Driver):
             status = self._status(name)
             self._stop_backend(status.definition)
             self._deactivate(name)
-        self.context.emit(_POOL, name, "stopped")
+        self.context.emit(_POOL, name, "stopped", xml=format_pool(status.definition))
         return {}
 
     @operation
@@ -243,7 +243,8 @@ class StorageDriver(Driver):
                 raise self._invalid(f"The storage pool '{name}' is already active.", name)
             chap = self._chap(definition)
             backend = self._backend(definition.type)
-            self.context.begin(_POOL, name, "start", detail)
+            xml = format_pool(definition)  # on the hook scripts' stdin, as libvirt gives it
+            self.context.begin(_POOL, name, "start", detail, xml=xml)
             with self._target_lock(definition):
                 backend.start(definition, chap)
                 try:
@@ -252,7 +253,7 @@ class StorageDriver(Driver):
                     self._stop_quietly(definition)
                     raise
             self._activate(PoolStatus(definition, tuple(volumes)))
-        self.context.emit(_POOL, name, "started", detail)
+        self.context.emit(_POOL, name, "started", detail, xml=xml)
 
     def _refresh_backend(self, definition: PoolDefinition) -> list[Volume]:
         with self._target_lock(definition):

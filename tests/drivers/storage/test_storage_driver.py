@@ -33,16 +33,19 @@ class Recorder:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str, str]] = []
+        self.xml: dict[str, str] = {}  # the XML each begin/event carried, by its name
         self.refuse: set[str] = set()
 
     @hookimpl
     def corral_lifecycle_begin(self, event: LifecycleEvent) -> str | None:
         self.events.append((event.object_type, event.name, f"begin {event.event}"))
+        self.xml[f"begin {event.event}"] = event.xml
         return "maintenance" if event.name in self.refuse else None
 
     @hookimpl
     def corral_lifecycle_event(self, event: LifecycleEvent) -> None:
         self.events.append((event.object_type, event.name, event.event))
+        self.xml[event.event] = event.xml
 
 
 @pytest.fixture
@@ -138,6 +141,10 @@ def test_the_whole_lifecycle(host: Host, iscsi: types.SimpleNamespace, recorder:
     assert pool_events == [("pool", "kernel", "defined"), ("pool", "kernel", "begin start"),
                            ("pool", "kernel", "started"), ("pool", "kernel", "stopped"),
                            ("pool", "kernel", "undefined")]
+    # The hook scripts get the pool's XML on stdin (libvirt's storage hooks).
+    for step in ("begin start", "started", "stopped"):
+        assert recorder.xml[step].startswith("<pool type='iscsi'>"), step
+        assert "<name>kernel</name>" in recorder.xml[step]
 
 
 def test_a_refused_start_runs_nothing(host: Host, iscsi: types.SimpleNamespace,
