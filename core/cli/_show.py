@@ -32,10 +32,16 @@ def say(template: str) -> Show:
 
 
 def say_defined(template: str, element: str) -> Show:
-    """Like :func:`say`, with ``{name}`` read from the definition file's ``element``."""
+    """Like :func:`say`, with ``{file}`` the definition file and ``{name}`` its ``element``.
+
+    The daemon's answer names the object when it says more than the file (a secret's
+    generated UUID); otherwise the name is read from the file.
+    """
 
     def show(value: Any, args: argparse.Namespace, console: Console) -> None:
-        console.say(template.format(name=_defined_name(args.file, element), **vars(args)))
+        path = args.xml  # the FILE positional fills the command's ``xml`` argument
+        name = values(value).get(element) or _defined_name(path, element)
+        console.say(template.format(**{**vars(args), "name": name, "file": path}))
 
     return show
 

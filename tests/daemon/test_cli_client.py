@@ -113,8 +113,7 @@ def test_read_only_refuses_every_mutating_verb(daemon: Corrald, verb: str,
 
 @pytest.fixture
 def exec_daemon(daemon: Corrald) -> Corrald:
-    if not _offers(daemon, "guest-exec"):
-        pytest.skip("this corrald build has no exec provider (the exec branch is not merged)")
+    assert _offers(daemon, "guest-exec"), "corrald serves guest-exec itself"
     return daemon
 
 
@@ -180,3 +179,22 @@ def test_the_client_doc_script_runs(exec_daemon: Corrald) -> None:
         "the callback saw it too: True",
         "five programs ran at once and all five ended",
     ]
+
+
+def test_define_verbs_say_what_they_defined(corrald: StartCorrald, tmp_path: Path) -> None:
+    daemon = corrald(config='drivers = ["storage"]\n')
+    secret = tmp_path / "secret.xml"
+    secret.write_text("<secret ephemeral='no' private='yes'><usage type='iscsi'>"
+                      "<target>chap</target></usage></secret>\n")
+    done = corral("--root", daemon.root, "secret-define", secret)
+    assert done.returncode == 0, done.stderr
+    uuid = corral("--root", daemon.root, "--json", "secret-list").stdout
+    assert done.stdout.decode() == (
+        f"Secret {json.loads(uuid)[0]['uuid']} defined from {secret}\n")
+    pool = tmp_path / "pool.xml"
+    pool.write_text("<pool type='iscsi-direct'><name>lab</name><source>"
+                    "<host name='127.0.0.1'/><device path='iqn.2026-12.lab:disk'/>"
+                    "<initiator><iqn name='iqn.2026-12.lab:host'/></initiator>"
+                    "</source></pool>\n")
+    done = corral("--root", daemon.root, "pool-define", pool)
+    assert (done.returncode, done.stdout.decode()) == (0, f"Pool lab defined from {pool}\n")
