@@ -17,7 +17,8 @@ from corral.core.cli._render import block, size, table, yes_no
 from corral.core.cli._table import Show, values
 
 __all__ = [
-    "dhcp_leases", "net_info", "net_list", "node_info", "pool_info", "pool_list",
+    "dhcp_leases", "net_info", "net_list", "node_cpu_stats", "node_info",
+    "node_memory_stats", "pool_info", "pool_list",
     "say", "say_defined", "secret_list", "version", "vol_list", "xml",
 ]  # fmt: skip
 
@@ -168,6 +169,21 @@ def pool_info(value: Any, args: argparse.Namespace, console: Console) -> None:
         pairs += [(key.capitalize(), shown(info.get(key)))
                   for key in ("capacity", "allocation", "available")]
     console.write(block(pairs))
+
+
+def node_memory_stats(value: Any, args: argparse.Namespace, console: Console) -> None:
+    """virsh's ``nodememstats``: ``%-7s: %20llu KiB`` for each field the daemon gave."""
+    for field, amount in values(value).items():
+        console.write(f"{field:<7}: {amount:>20} KiB\n")
+
+
+def node_cpu_stats(value: Any, args: argparse.Namespace, console: Console) -> None:
+    """virsh's ``nodecpustats``: ``%-15s %20llu`` nanoseconds, kernel time read ``system``."""
+    stats = values(value)
+    for field, label in (("user", "user:"), ("kernel", "system:"), ("idle", "idle:"),
+                         ("iowait", "iowait:")):
+        if field in stats:
+            console.write(f"{label:<15} {stats[field]:>20}\n")
 
 
 def node_info(value: Any, args: argparse.Namespace, console: Console) -> None:

@@ -116,6 +116,10 @@ VERBS: tuple[Verb, ...] = (
           Param("--initiator", "initiator", "the initiator IQN to log in as"))),
     # the node
     Verb("nodeinfo", "node-info", "print the host's CPU and memory", show.node_info),
+    Verb("nodememstats", "node-memory-stats", "print the host's (or a NUMA cell's) memory",
+         show.node_memory_stats, (Param("--cell", "cell", "one NUMA cell", "int"),)),
+    Verb("nodecpustats", "node-cpu-stats", "print the host's (or one CPU's) CPU times",
+         show.node_cpu_stats, (Param("--cpu", "cpu", "one CPU", "int"),)),
     Verb("nodesuspend", "node-suspend", "suspend the host and wake it up after SECONDS",
          show.say("Node suspended for {duration} seconds"),
          (Param("TARGET", "target", "mem, disk or hybrid"),

@@ -12,7 +12,7 @@ from corral.core.cli import main
 from corral.core.cli._commands import COMMANDS
 from corral.core.cli._verbs import VERBS
 
-#: daemon.md's command table: CLI verb -> QMP command.
+#: daemon.md's command table (and issue 11's node stats): CLI verb -> QMP command.
 DAEMON_MD = {
     "net-define": "network-define", "net-undefine": "network-undefine",
     "net-create": "network-create", "net-start": "network-start",
@@ -26,6 +26,8 @@ DAEMON_MD = {
     "pool-dumpxml": "pool-get-xml", "pool-info": "pool-info", "vol-list": "volume-list",
     "find-storage-pool-sources": "pool-find-sources",
     "nodesuspend": "node-suspend", "nodeinfo": "node-info",
+    # issue 11's additions, virsh's nodememstats / nodecpustats
+    "nodememstats": "node-memory-stats", "nodecpustats": "node-cpu-stats",
     "secret-define": "secret-define", "secret-undefine": "secret-undefine",
     "secret-set-value": "secret-set-value", "secret-list": "secret-list",
     "version": "query-version",

@@ -198,3 +198,19 @@ def test_define_verbs_say_what_they_defined(corrald: StartCorrald, tmp_path: Pat
                     "</source></pool>\n")
     done = corral("--root", daemon.root, "pool-define", pool)
     assert (done.returncode, done.stdout.decode()) == (0, f"Pool lab defined from {pool}\n")
+
+
+def test_node_stats_read_like_virsh(corrald: StartCorrald) -> None:
+    daemon = corrald(config='drivers = ["node"]\n')
+    memory = corral("--root", daemon.root, "nodememstats").stdout.decode().splitlines()
+    assert [line.split(":")[0].strip() for line in memory] == ["total", "free", "buffers",
+                                                              "cached"]
+    total = int(memory[0].split(":")[1].split()[0])
+    with open("/proc/meminfo") as meminfo:
+        assert total == int(meminfo.readline().split()[1])  # MemTotal, in KiB
+    assert re.fullmatch(r"total  : +\d+ KiB", memory[0]) and len(memory[0]) == 33
+    cpu = corral("--root", daemon.root, "nodecpustats", "--cpu", "0").stdout.decode()
+    assert [line.split()[0] for line in cpu.splitlines()] == [
+        "user:", "system:", "idle:", "iowait:"]
+    assert all(re.fullmatch(r".{15} +\d+", line) and len(line) == 36
+               for line in cpu.splitlines())
