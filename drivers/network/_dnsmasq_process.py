@@ -87,14 +87,18 @@ def stop_dnsmasq(pid: int, paths: DnsmasqPaths) -> None:
     holding port 53); libvirt never SIGKILLs, so a stuck dnsmasq would outlive the
     network there.
     """
-    _signal(pid, signal.SIGTERM)
-    deadline = time.monotonic() + _TERM_TIMEOUT
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            _signal(pid, signal.SIGKILL)
-            deadline = time.monotonic() + _TERM_TIMEOUT
-        time.sleep(_POLL)
-    delete_pidfile(paths.pid_file)
+    for number in (signal.SIGTERM, signal.SIGKILL):
+        _signal(pid, number)
+        deadline = time.monotonic() + _TERM_TIMEOUT
+        while _alive(pid):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(_POLL)
+        else:
+            delete_pidfile(paths.pid_file)
+            return
+    raise CorralError(f"dnsmasq (pid {pid}) survived SIGKILL for {_TERM_TIMEOUT:g} s.",
+                      code=ErrorCode.OPERATION_TIMEOUT, pid=pid)
 
 
 def _signal(pid: int, number: signal.Signals) -> None:

@@ -43,7 +43,13 @@ from corral.drivers.network.conf import (
     load_network,
     parse_network,
 )
-from corral.drivers.network.dnsmasq import DnsmasqFiles, DnsmasqPaths, render
+from corral.drivers.network.dnsmasq import (
+    DnsmasqFiles,
+    DnsmasqPaths,
+    dnsmasq_needed,
+    needs_restart,
+    render,
+)
 
 __all__ = ["NetworkDriver"]
 
@@ -86,12 +92,12 @@ class NetworkDriver(Driver):
         self._layout.create()
         self._networks: dict[str, _Network] = {}
         self._binary: Path | None = None
-        self._install_default()
         for path in sorted(self._layout.definitions.glob("*.xml")):
             definition = load_network(path)
             self._networks[definition.name] = _Network(
                 definition.name, config=definition,
                 autostart=self._layout.autostart(definition.name).is_symlink())
+        self._install_default()
         for path in sorted(self._layout.runtime.glob("*.xml")):
             self._reattach(path)
         self._autostart_once()
@@ -123,7 +129,7 @@ class NetworkDriver(Driver):
             self._layout.definition(name).unlink(missing_ok=True)
             network.config, network.autostart = None, False
             if network.live is None:
-                del self._networks[name]
+                self._forget(name)
             self.context.emit(_TYPE, name, "undefined")
             return {}
 
@@ -162,7 +168,7 @@ class NetworkDriver(Driver):
                                   ErrorCode.OPERATION_INVALID, name)
             self._stop(network)
             if network.config is None:
-                del self._networks[name]
+                self._forget(name)
             return {}
 
     @operation
@@ -267,9 +273,13 @@ class NetworkDriver(Driver):
             undo.callback(self._quietly, _links.remove_chains, bridge)
             _links.apply_chains(chains)
             pid = None
-            if _needs_dnsmasq(definition):
+            if dnsmasq_needed(definition):
                 paths = self._layout.dnsmasq(name)
                 undo.callback(self._quietly, _remove_files, paths)
+                if not self._layout.leases(name).exists():
+                    # The lease helper's init creates its lock: a first start that
+                    # fails must not leave even that.
+                    undo.callback(self._quietly, self._forget_leases, name)
                 self._write_dnsmasq_files(render(definition, paths), paths)
                 pid = start_dnsmasq(paths, self._layout.leases(name), self._dnsmasq())
                 undo.callback(self._quietly, stop_dnsmasq, pid, paths)
@@ -313,9 +323,9 @@ class NetworkDriver(Driver):
         with contextlib.ExitStack() as undo:
             undo.callback(self._quietly, self._write_dnsmasq_files, before, paths)
             self._write_dnsmasq_files(after, paths)
-            if network.pid is not None and after.conf == before.conf:
+            if network.pid is not None and not needs_restart(before, after):
                 reload_dnsmasq(network.pid)
-            elif _needs_dnsmasq(new) or network.pid is not None:
+            elif dnsmasq_needed(new) or network.pid is not None:
                 undo.callback(self._quietly, self._restart_dnsmasq, network, paths)
                 self._restart_dnsmasq(network, paths)
             undo.callback(self._quietly, atomic_write, self._layout.live(network.name),
@@ -323,6 +333,16 @@ class NetworkDriver(Driver):
             atomic_write(self._layout.live(network.name), format_network(new), mode=0o644)
             undo.pop_all()
         network.live = new
+
+    def _forget(self, name: str) -> None:
+        """Drop a network that is neither defined nor active, with its leases (libvirt)."""
+        del self._networks[name]
+        self._forget_leases(name)
+
+    def _forget_leases(self, name: str) -> None:
+        leases = self._layout.leases(name)
+        for path in (leases, leases.with_name(f"{leases.name}.lock")):
+            path.unlink(missing_ok=True)
 
     def _restart_dnsmasq(self, network: _Network, paths: DnsmasqPaths) -> None:
         if network.pid is not None:
@@ -347,7 +367,7 @@ class NetworkDriver(Driver):
             return
         network = self._networks.get(definition.name) or _Network(definition.name)
         paths = self._layout.dnsmasq(definition.name)
-        pid = find_dnsmasq(paths, self._dnsmasq()) if _needs_dnsmasq(definition) else None
+        pid = find_dnsmasq(paths, self._dnsmasq()) if dnsmasq_needed(definition) else None
         if not _links.bridge_exists(_bridge_of(definition)):
             if pid is not None:
                 stop_dnsmasq(pid, paths)
@@ -359,7 +379,7 @@ class NetworkDriver(Driver):
             return
         network.live, network.pid = definition, pid
         self._networks[definition.name] = network
-        if pid is None and _needs_dnsmasq(definition):
+        if pid is None and dnsmasq_needed(definition):
             self._write_dnsmasq_files(render(definition, paths), paths)
             network.pid = start_dnsmasq(paths, self._layout.leases(definition.name),
                                         self._dnsmasq())
@@ -379,14 +399,23 @@ class NetworkDriver(Driver):
         atomic_write(marker, "", mode=0o644)
 
     def _install_default(self) -> None:
-        """Install the shipped ``default`` network once, as a definition (not autostarted)."""
+        """Install the shipped ``default`` network once, as a definition (not autostarted).
+
+        Like libvirt's packaging, it is installed on the first start only: undefined
+        later, it stays undefined. Its UUID and MAC are filled in then, as at define.
+        """
         marker = self._layout.default_installed
         if marker.exists():
             return
-        target = self._layout.definition("default")
-        if not target.exists():
+        if "default" not in self._networks:
             shipped = resources.files("corral.drivers.network").joinpath("default.xml")
-            atomic_write(target, shipped.read_text(encoding="utf-8"), mode=0o644)
+            try:
+                definition = self._complete(parse_network(shipped.read_text(encoding="utf-8")))
+            except CorralError as exc:  # e.g. virbr0 already taken by another network
+                self.context.logger.warning("Not installing the default network: %s", exc)
+            else:
+                self._write_definition(definition)
+                self._networks["default"] = _Network("default", config=definition)
         atomic_write(marker, "", mode=0o644)
 
     # --- helpers ---------------------------------------------------------------------------
@@ -475,16 +504,6 @@ def _bridge_of(definition: NetworkDefinition) -> str:
         raise CorralError(f"The network '{definition.name}' has no bridge name.",
                           code=ErrorCode.INTERNAL_ERROR)
     return definition.bridge.name
-
-
-def _needs_dnsmasq(definition: NetworkDefinition) -> bool:
-    """libvirt's rule: an address, and DHCP (a range, a host, TFTP) or DNS enabled."""
-    if not any(ip.address for ip in definition.ips):
-        return False
-    dns = definition.dns is None or definition.dns.enable is not False
-    dhcp = any(ip.dhcp is not None and (ip.dhcp.ranges or ip.dhcp.hosts) or ip.tftp_root
-               for ip in definition.ips)
-    return dns or dhcp
 
 
 def _remove_files(paths: DnsmasqPaths) -> None:

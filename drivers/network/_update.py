@@ -30,8 +30,8 @@ SECTIONS: Final = {
     "dns-txt": "txt",
     "dns-srv": "srv",
 }
-_DHCP_ORDER: Final = ("range", "host", "bootp")
-_DNS_ORDER: Final = ("forwarder", "txt", "srv", "host")
+_DHCP_ORDER: Final[tuple[str, ...]] = ("range", "host", "bootp")
+_DNS_ORDER: Final[tuple[str, ...]] = ("forwarder", "txt", "srv", "host")
 # The attributes that say which existing entry an edit means (libvirt's matching).
 _KEYS: Final = {
     "ip-dhcp-range": ("start", "end"),
@@ -169,7 +169,7 @@ def _clashes(section: str, entry: etree._Element, element: etree._Element) -> bo
 
 
 def _describe(entry: etree._Element) -> str:
-    return f"<{entry.tag} " + " ".join(f"{k}='{v}'" for k, v in entry.attrib.items()) + ">"
+    return etree.tostring(entry, encoding="unicode", with_tail=False)
 
 
 def _error(message: str, code: ErrorCode) -> CorralError:

@@ -1,0 +1,35 @@
+"""Run the network driver for a test, inside whatever network namespace this process is in.
+
+The end-to-end tests start this file under ``ip netns exec NS``: the driver then creates
+its bridge, rules and dnsmasq in that namespace, never in the host's, without knowing
+anything about namespaces itself. One run is one corrald lifetime: it opens a host on
+ROOT (so ``initialize`` re-attaches to what an earlier run left running), makes the calls
+read as JSON from stdin (``[[operation, {arguments}], ...]``), prints one JSON line per
+call (``{"return": ...}`` or ``{"error": code name, "message": ...}``) and shuts down
+(networks keep running, as corrald's do).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from corral.core import CorralError
+from corral.core.testing import running_host
+
+
+def main() -> int:
+    root = sys.argv[1]
+    calls = json.load(sys.stdin)
+    with running_host(root, drivers=["network"], privileged=True) as host:
+        for operation, arguments in calls:
+            try:
+                answer = {"return": host.call("network", operation, **arguments)}
+            except CorralError as exc:
+                answer = {"error": exc.code.name, "message": str(exc)}
+            print(json.dumps(answer), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
