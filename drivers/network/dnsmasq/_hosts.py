@@ -11,15 +11,24 @@ document order.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from corral.drivers.network.conf import DhcpHost, DnsHost, IpDefinition, Lease
-from corral.drivers.network.dnsmasq._refuse import check_value
+from corral.drivers.network.dnsmasq._refuse import check_field, check_value
 
 __all__ = ["addn_hosts_text", "address", "hosts_text", "lease_time"]
 
 
+# An IPv4 address already as inet_ntop prints it: four octets, no leading zeros. Checked
+# with one regular expression: ipaddress took two thirds of render at 10,000 hosts.
+_CANONICAL_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+                             r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+
+
 def address(text: str) -> str:
     """Return an address as libvirt prints it (``inet_ntop``: lower case, zeros compressed)."""
+    if _CANONICAL_IPV4.fullmatch(text):
+        return text
     return str(ipaddress.ip_address(text))
 
 
@@ -34,7 +43,7 @@ def lease_time(lease: Lease | None) -> str | None:
 
 def _host_line(network: str, host: DhcpHost, ipv6: bool) -> str:
     ip = address(host.ip)
-    name = None if host.name is None else check_value(network, "host name", host.name)
+    name = None if host.name is None else check_field(network, "host name", host.name)
     if ipv6:
         # The model guarantees an id or a name for an IPv6 host.
         fields = ([f"id:{host.id}"] if host.id is not None else []) + (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from corral.core import CorralError, ErrorCode, ErrorDomain
 
-__all__ = ["check_value", "invalid", "unsupported"]
+__all__ = ["check_field", "check_value", "invalid", "unsupported"]
 
 # A line break in a value would end the directive and start another one of the user's
 # choosing (config injection); NUL would cut the line short in dnsmasq's C parser.
@@ -47,3 +47,15 @@ def check_value(network: str, what: str, value: str) -> str:
     if not _LINE_BREAKING.isdisjoint(value):
         raise unsupported(network, f"the {what} {value!r} contains a line break or a NUL")
     return value
+
+
+def check_field(network: str, what: str, value: str) -> str:
+    """Return ``value`` unchanged if it can be one comma-separated field of a hosts file line.
+
+    Raises:
+        CorralError: CONFIG_UNSUPPORTED when it holds a comma (it would shift the fields
+            after it: ``name,infinite`` would read as a name and a lease time) or a line break.
+    """
+    if "," in value:
+        raise unsupported(network, f"the {what} {value!r} contains a comma")
+    return check_value(network, what, value)
