@@ -210,10 +210,16 @@ class NetworkDriver(Driver):
                           if config and network.config is not None else None)
             new_live = (update_definition(network.live, command, section, xml, parent_index)
                         if live and network.live is not None else None)
-            if new_live is not None:
-                self._update_live(network, new_live)
+            with contextlib.ExitStack() as undo:
+                # The definition first: an atomic write that fails changes nothing, and a
+                # live update that fails afterwards gets the old definition back.
+                if new_config is not None and network.config is not None:
+                    undo.callback(self._quietly, self._write_definition, network.config)
+                    self._write_definition(new_config)
+                if new_live is not None:
+                    self._update_live(network, new_live)
+                undo.pop_all()
             if new_config is not None:
-                self._write_definition(new_config)
                 network.config = new_config
             self.context.emit(_TYPE, name, "updated", detail=f"{command} {section}")
             return {}
@@ -265,6 +271,10 @@ class NetworkDriver(Driver):
             raise self._error(f"Cannot start the network '{name}': a network device named "
                               f"'{bridge}' already exists.", ErrorCode.OPERATION_FAILED, name)
         with contextlib.ExitStack() as undo:
+            # The live status comes first, so a corral killed halfway through finds what
+            # it left (and cleans it up, or takes it back) when it starts again.
+            undo.callback(self._quietly, self._layout.live(name).unlink, True)
+            atomic_write(self._layout.live(name), format_network(definition), mode=0o644)
             _links.add_bridge(bridge, definition)
             undo.callback(self._quietly, _links.delete_bridge, bridge)
             _links.add_addresses(bridge, definition)
@@ -283,8 +293,6 @@ class NetworkDriver(Driver):
                 self._write_dnsmasq_files(render(definition, paths), paths)
                 pid = start_dnsmasq(paths, self._layout.leases(name), self._dnsmasq())
                 undo.callback(self._quietly, stop_dnsmasq, pid, paths)
-            undo.callback(self._quietly, self._layout.live(name).unlink, True)
-            atomic_write(self._layout.live(name), format_network(definition), mode=0o644)
             undo.pop_all()
         network.live, network.pid = definition, pid
         self.context.emit(_TYPE, name, "started", detail=f"bridge {bridge}")
@@ -313,26 +321,52 @@ class NetworkDriver(Driver):
         """Apply ``new`` to the running network: SIGHUP if dnsmasq can take it, else restart.
 
         dnsmasq re-reads only its hosts and addn-hosts files on SIGHUP, so an update that
-        changes the conf itself (a DHCP range) restarts it. On failure the old files, the
-        old dnsmasq and the old live status are put back.
+        changes the conf itself (a DHCP range, a TXT or SRV record) restarts it, as
+        libvirt's does. On failure the old files, a dnsmasq on them and the old live
+        status are put back.
         """
         old = network.live
         assert old is not None
         paths = self._layout.dnsmasq(network.name)
-        before, after = render(old, paths), render(new, paths)
+        before = render(old, paths) if dnsmasq_needed(old) else None
+        after = render(new, paths) if dnsmasq_needed(new) else None
+        replaced = False
+
+        def put_back() -> None:  # runs last: on the old files, restored just before
+            if replaced:
+                self._replace_dnsmasq(network, paths, before is not None)
+
         with contextlib.ExitStack() as undo:
-            undo.callback(self._quietly, self._write_dnsmasq_files, before, paths)
-            self._write_dnsmasq_files(after, paths)
-            if network.pid is not None and not needs_restart(before, after):
+            undo.callback(self._quietly, put_back)
+            undo.callback(self._quietly, self._put_dnsmasq_files, before, paths)
+            self._put_dnsmasq_files(after, paths)
+            if network.pid is not None and after is not None and before is not None \
+                    and not needs_restart(before, after):
                 reload_dnsmasq(network.pid)
-            elif dnsmasq_needed(new) or network.pid is not None:
-                undo.callback(self._quietly, self._restart_dnsmasq, network, paths)
-                self._restart_dnsmasq(network, paths)
+            elif network.pid is not None or after is not None:
+                replaced = True
+                self._replace_dnsmasq(network, paths, after is not None)
             undo.callback(self._quietly, atomic_write, self._layout.live(network.name),
                           format_network(old), 0o644)
             atomic_write(self._layout.live(network.name), format_network(new), mode=0o644)
             undo.pop_all()
         network.live = new
+
+    def _put_dnsmasq_files(self, files: DnsmasqFiles | None, paths: DnsmasqPaths) -> None:
+        """Write ``files``, or remove dnsmasq's files when there are none (no dnsmasq)."""
+        if files is None:
+            _remove_files(paths)
+        else:
+            self._write_dnsmasq_files(files, paths)
+
+    def _replace_dnsmasq(self, network: _Network, paths: DnsmasqPaths, run: bool) -> None:
+        """Stop the network's dnsmasq, if any, and start one on its files if ``run``."""
+        if network.pid is not None:
+            stop_dnsmasq(network.pid, paths)
+            network.pid = None
+        if run:
+            network.pid = start_dnsmasq(paths, self._layout.leases(network.name),
+                                        self._dnsmasq())
 
     def _forget(self, name: str) -> None:
         """Drop a network that is neither defined nor active, with its leases (libvirt)."""
@@ -343,12 +377,6 @@ class NetworkDriver(Driver):
         leases = self._layout.leases(name)
         for path in (leases, leases.with_name(f"{leases.name}.lock")):
             path.unlink(missing_ok=True)
-
-    def _restart_dnsmasq(self, network: _Network, paths: DnsmasqPaths) -> None:
-        if network.pid is not None:
-            stop_dnsmasq(network.pid, paths)
-            network.pid = None
-        network.pid = start_dnsmasq(paths, self._layout.leases(network.name), self._dnsmasq())
 
     # --- state across daemons ------------------------------------------------------------
 
@@ -379,6 +407,9 @@ class NetworkDriver(Driver):
             return
         network.live, network.pid = definition, pid
         self._networks[definition.name] = network
+        # Rules may have been flushed meanwhile (or never added, if corral died while
+        # starting): adding them again is idempotent (libvirt reloads its rules too).
+        _links.apply_chains(chains_for(definition, _bridge_of(definition)))
         if pid is None and dnsmasq_needed(definition):
             self._write_dnsmasq_files(render(definition, paths), paths)
             network.pid = start_dnsmasq(paths, self._layout.leases(definition.name),

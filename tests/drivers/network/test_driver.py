@@ -253,3 +253,44 @@ def test_an_inactive_update_changes_the_definition_only(host: Host) -> None:
              xml=host_xml)
     assert run.commands == []
     assert "10.88.0.7" in (host.paths.config / "networks/n1.xml").read_text()
+
+
+QUIET = f"""<network>
+  <name>q1</name>
+  <bridge name="{BRIDGE}" stp="off"/>
+  <dns enable="no"/>
+  <ip address="10.88.0.1" prefix="24"/>
+</network>"""
+
+
+def test_a_network_without_dnsmasq_starts_and_stops_in_that_order(host: Host) -> None:
+    call(host, "network-define", xml=QUIET)
+    tools = FakeTools()
+    with dry_run(tools) as run:
+        call(host, "network-start", name="q1")
+        assert call(host, "network-info", name="q1")["active"] is True
+        assert (host.paths.runtime / "network/q1.xml").exists()
+        call(host, "network-destroy", name="q1")
+    steps = [line.split(" ip ", 1)[-1].split(" nft ", 1)[-1].split()[0:2] for line in run.commands]
+    assert steps[:4] == [["link", "add"], ["address", "add"], ["link", "set"], ["-f", "-"]]
+    assert tools.chains == {} and network_files(host) == set()
+
+
+def test_an_update_whose_live_half_fails_leaves_the_definition_as_it_was(host: Host) -> None:
+    call(host, "network-define", xml=QUIET)
+    with dry_run(FakeTools()):
+        call(host, "network-start", name="q1")
+    definition = host.paths.config / "networks/q1.xml"
+    before = definition.read_text()
+    status = (host.paths.runtime / "network/q1.xml").read_text()
+    # A first DHCP host needs a dnsmasq, which (faked) writes no pid file: the live half fails.
+    dhcp_host = "<host mac='52:54:00:00:00:07' ip='10.88.0.7'/>"
+    with dry_run(FakeTools()), pytest.raises(CorralError) as caught:
+        call(host, "network-update", name="q1", command="add", section="ip-dhcp-host",
+             xml=dhcp_host, live=True, config=True)
+    assert "pid file" in str(caught.value)
+    assert definition.read_text() == before
+    assert (host.paths.runtime / "network/q1.xml").read_text() == status
+    assert "10.88.0.7" not in call(host, "network-get-xml", name="q1")["xml"]
+    assert "10.88.0.7" not in call(host, "network-get-xml", name="q1", inactive=True)["xml"]
+    assert network_files(host) == {"q1.xml"}  # no dnsmasq file of the failed attempt

@@ -245,3 +245,17 @@ def test_every_golden_ruleset_is_accepted_by_real_nft(net: Any, golden: Path) ->
     server.exec("nft", "-f", str(golden))
     tables = {(entry["table"]["family"]) for entry in server.ruleset() if "table" in entry}
     assert tables <= {"ip", "ip6"}
+
+
+def test_autostart_starts_a_network_once_per_boot(net: Any) -> None:
+    server = net.namespace()
+    assert net.driver(server, ("network-define", {"xml": nat()}),
+                      ("network-set-autostart", {"name": "t1", "autostart": True})) == [{}, {}]
+    (info,) = net.driver(server, ("network-info", {"name": "t1"}))
+    assert info["active"] is False  # this boot's autostart already ran (at the first start)
+    (net.root / "run/corral/network/autostarted").unlink()  # what a reboot does to /run
+    (info,) = net.driver(server, ("network-info", {"name": "t1"}))
+    assert info["active"] is True and info["autostart"] is True
+    assert net.driver(server, ("network-destroy", {"name": "t1"})) == [{}]
+    (info,) = net.driver(server, ("network-info", {"name": "t1"}))
+    assert info["active"] is False  # not again in the same boot
