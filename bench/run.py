@@ -1,4 +1,4 @@
-"""Run every corral benchmark (``make bench``): spawn, capture, hostile XML, dnsmasq render.
+"""Run every corral benchmark (``make bench``): spawn, capture, XML, dnsmasq, networks.
 
 Each benchmark runs in a fresh interpreter so one's 2 GiB ballast cannot colour the
 other, and each prints its own ratios, measured in the same run against its peers.
@@ -60,12 +60,13 @@ def main() -> int:
     """Run the benchmarks one after the other; the worst exit status wins."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
-    parser.add_argument("--only", choices=["spawn", "capture", "xml", "dnsmasq_render"],
+    parser.add_argument("--only", choices=["spawn", "capture", "xml", "dnsmasq_render",
+                                           "network_lifecycle"],
                         help="run one benchmark")
     args = parser.parse_args()
     print(header(), flush=True)
     status = 0
-    for name in ("spawn", "capture", "xml", "dnsmasq_render"):
+    for name in ("spawn", "capture", "xml", "dnsmasq_render", "network_lifecycle"):
         if args.only not in (None, name):
             continue
         print(f"\n== {name} ==", flush=True)

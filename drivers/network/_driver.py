@@ -35,7 +35,7 @@ from corral.drivers.network._dnsmasq_process import (
 from corral.drivers.network._layout import Layout
 from corral.drivers.network._leases import read_leases
 from corral.drivers.network._nft import chains_for
-from corral.drivers.network._update import update_definition
+from corral.drivers.network._update import Updated, update_definition
 from corral.drivers.network.conf import (
     Bridge,
     NetworkDefinition,
@@ -205,22 +205,29 @@ class NetworkDriver(Driver):
             if config and network.config is None:
                 raise self._error(f"The network '{name}' is transient: it has no definition "
                                   "to update.", ErrorCode.OPERATION_INVALID, name)
-            # Everything is computed (and so checked) before anything changes.
-            new_config = (update_definition(network.config, command, section, xml, parent_index)
-                          if config and network.config is not None else None)
-            new_live = (update_definition(network.live, command, section, xml, parent_index)
-                        if live and network.live is not None else None)
+            # Everything is computed (and so checked) before anything changes; the files'
+            # own text is edited, so a 10,000-host network is never formatted again.
+            new_config = new_live = None
+            if config and network.config is not None:
+                new_config = update_definition(
+                    network.config, self._layout.definition(name).read_text(encoding="utf-8"),
+                    command, section, xml, parent_index)
+            if live and network.live is not None:
+                new_live = update_definition(
+                    network.live, self._layout.live(name).read_text(encoding="utf-8"),
+                    command, section, xml, parent_index)
             with contextlib.ExitStack() as undo:
                 # The definition first: an atomic write that fails changes nothing, and a
                 # live update that fails afterwards gets the old definition back.
-                if new_config is not None and network.config is not None:
-                    undo.callback(self._quietly, self._write_definition, network.config)
-                    self._write_definition(new_config)
+                if new_config is not None:
+                    undo.callback(self._quietly, atomic_write, self._layout.definition(name),
+                                  self._layout.definition(name).read_bytes(), 0o644)
+                    atomic_write(self._layout.definition(name), new_config.xml, mode=0o644)
                 if new_live is not None:
                     self._update_live(network, new_live)
                 undo.pop_all()
             if new_config is not None:
-                network.config = new_config
+                network.config = new_config.definition
             self.context.emit(_TYPE, name, "updated", detail=f"{command} {section}")
             return {}
 
@@ -266,6 +273,10 @@ class NetworkDriver(Driver):
         name = definition.name
         bridge = _bridge_of(definition)
         chains = chains_for(definition, bridge)  # refused names fail before any work
+        if not self.context.privileged:
+            raise self._error(f"Cannot start the network '{name}': bridges, addresses and "
+                              "firewall rules need corral in system mode (root).",
+                              ErrorCode.OPERATION_INVALID, name)
         self.context.begin(_TYPE, name, "start")
         if _links.bridge_exists(bridge):
             raise self._error(f"Cannot start the network '{name}': a network device named "
@@ -317,7 +328,7 @@ class NetworkDriver(Driver):
         _remove_files(paths)
         self._layout.live(definition.name).unlink(missing_ok=True)
 
-    def _update_live(self, network: _Network, new: NetworkDefinition) -> None:
+    def _update_live(self, network: _Network, updated: Updated) -> None:
         """Apply ``new`` to the running network: SIGHUP if dnsmasq can take it, else restart.
 
         dnsmasq re-reads only its hosts and addn-hosts files on SIGHUP, so an update that
@@ -325,8 +336,10 @@ class NetworkDriver(Driver):
         libvirt's does. On failure the old files, a dnsmasq on them and the old live
         status are put back.
         """
-        old = network.live
+        old, new = network.live, updated.definition
         assert old is not None
+        status = self._layout.live(network.name)
+        old_status = status.read_bytes()
         paths = self._layout.dnsmasq(network.name)
         before = render(old, paths) if dnsmasq_needed(old) else None
         after = render(new, paths) if dnsmasq_needed(new) else None
@@ -346,9 +359,8 @@ class NetworkDriver(Driver):
             elif network.pid is not None or after is not None:
                 replaced = True
                 self._replace_dnsmasq(network, paths, after is not None)
-            undo.callback(self._quietly, atomic_write, self._layout.live(network.name),
-                          format_network(old), 0o644)
-            atomic_write(self._layout.live(network.name), format_network(new), mode=0o644)
+            undo.callback(self._quietly, atomic_write, status, old_status, 0o644)
+            atomic_write(status, updated.xml, mode=0o644)
             undo.pop_all()
         network.live = new
 

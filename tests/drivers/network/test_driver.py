@@ -70,7 +70,8 @@ class FakeTools:
 
 @pytest.fixture
 def host(tmp_path: Path) -> Iterator[Host]:
-    with running_host(tmp_path / "root", drivers={"network": NetworkDriver}) as started:
+    with running_host(tmp_path / "root", drivers={"network": NetworkDriver},
+                      privileged=True) as started:
         proc = tmp_path / "proc"
         (proc / "net/ipv4").mkdir(parents=True)
         (proc / "net/ipv4/ip_forward").write_text("0\n")
@@ -218,12 +219,21 @@ class Refuser:
 
 def test_a_refused_start_runs_nothing(tmp_path: Path) -> None:
     with running_host(tmp_path / "root", drivers={"network": NetworkDriver},
-                      plugins={"refuser": Refuser()}) as host:
+                      plugins={"refuser": Refuser()}, privileged=True) as host:
         call(host, "network-define", xml=XML)
         with dry_run(FakeTools()) as run, pytest.raises(CorralError) as caught:
             call(host, "network-start", name="n1")
     assert caught.value.code == ErrorCode.OPERATION_DENIED
     assert "networks are frozen" in str(caught.value)
+    assert run.commands == []
+
+
+def test_an_unprivileged_driver_refuses_to_start_and_runs_nothing(tmp_path: Path) -> None:
+    with running_host(tmp_path / "root", drivers={"network": NetworkDriver}) as host:
+        call(host, "network-define", xml=XML)
+        with dry_run(FakeTools()) as run, pytest.raises(CorralError) as caught:
+            call(host, "network-start", name="n1")
+    assert caught.value.code == ErrorCode.OPERATION_INVALID and "root" in str(caught.value)
     assert run.commands == []
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from corral.core import CorralError, ErrorCode, XMLError
 from corral.drivers.network._update import update_definition
-from corral.drivers.network.conf import DhcpHost, DhcpRange, DnsHost, DnsTxt, parse_network
+from corral.drivers.network.conf import (
+    DhcpHost,
+    DhcpRange,
+    DnsHost,
+    DnsTxt,
+    NetworkDefinition,
+    format_network,
+    parse_network,
+)
 
 BASE = parse_network("""<network><name>u</name><bridge name='virbr9'/>
   <dns><txt name='t1' value='one'/></dns>
@@ -17,50 +25,60 @@ BASE = parse_network("""<network><name>u</name><bridge name='virbr9'/>
 </network>""")
 
 
+def edit(command: str, section: str, fragment: str, parent_index: int = -1,
+         base: NetworkDefinition | None = None) -> NetworkDefinition:
+    """Update ``base`` and check that the XML and the definition agree."""
+    start = BASE if base is None else base
+    updated = update_definition(start, format_network(start), command, section, fragment,
+                                parent_index)
+    assert parse_network(updated.xml) == updated.definition
+    return updated.definition
+
+
 def hosts(definition: object) -> tuple[DhcpHost, ...]:
     dhcp = definition.ips[0].dhcp  # type: ignore[attr-defined]
     return tuple(dhcp.hosts)
 
 
 def test_add_last_and_add_first_place_the_host() -> None:
-    last = update_definition(BASE, "add", "ip-dhcp-host",
+    last = edit("add", "ip-dhcp-host",
                              "<host mac='52:54:00:00:00:02' ip='10.9.0.3'/>")
     assert [host.ip for host in hosts(last)] == ["10.9.0.2", "10.9.0.3"]
-    first = update_definition(BASE, "add-first", "ip-dhcp-host",
+    first = edit("add-first", "ip-dhcp-host",
                               "<host mac='52:54:00:00:00:02' ip='10.9.0.3'/>")
     assert [host.ip for host in hosts(first)] == ["10.9.0.3", "10.9.0.2"]
 
 
 def test_modify_finds_the_host_by_mac_and_delete_removes_it() -> None:
-    modified = update_definition(BASE, "modify", "ip-dhcp-host",
+    modified = edit("modify", "ip-dhcp-host",
                                  "<host mac='52:54:00:00:00:01' name='b' ip='10.9.0.4'/>")
     assert hosts(modified) == (DhcpHost(ip="10.9.0.4", mac="52:54:00:00:00:01", name="b"),)
-    deleted = update_definition(BASE, "delete", "ip-dhcp-host",
+    deleted = edit("delete", "ip-dhcp-host",
                                 "<host mac='52:54:00:00:00:01'/>")
     assert hosts(deleted) == ()
 
 
 def test_ranges_dns_hosts_and_txt_records() -> None:
-    ranged = update_definition(BASE, "add", "ip-dhcp-range",
+    ranged = edit("add", "ip-dhcp-range",
                                "<range start='10.9.0.30' end='10.9.0.40'/>")
     assert ranged.ips[0].dhcp is not None
     assert ranged.ips[0].dhcp.ranges[-1] == DhcpRange("10.9.0.30", "10.9.0.40")
-    named = update_definition(BASE, "add", "dns-host",
+    named = edit("add", "dns-host",
                               "<host ip='10.9.0.50'><hostname>x</hostname></host>")
     assert named.dns is not None and named.dns.hosts == (DnsHost("10.9.0.50", ("x",)),)
-    untexted = update_definition(BASE, "delete", "dns-txt", "<txt name='t1' value='one'/>")
+    untexted = edit("delete", "dns-txt", "<txt name='t1' value='one'/>")
     assert untexted.dns is not None and untexted.dns.txts == ()
-    texted = update_definition(BASE, "add", "dns-txt", "<txt name='t2' value='two'/>")
+    texted = edit("add", "dns-txt", "<txt name='t2' value='two'/>")
     assert texted.dns is not None
     assert texted.dns.txts == (DnsTxt("t1", "one"), DnsTxt("t2", "two"))
 
 
 def test_an_ipv6_host_goes_to_the_ipv6_ip_and_parent_index_chooses() -> None:
-    added = update_definition(BASE, "add", "ip-dhcp-host",
+    added = edit("add", "ip-dhcp-host",
                               "<host id='0:3:0:1:0:16:3e:11:22:33' ip='2001:db8::5'/>")
     assert added.ips[1].dhcp is not None and added.ips[1].dhcp.hosts[0].ip == "2001:db8::5"
     with pytest.raises(CorralError) as caught:
-        update_definition(BASE, "add", "ip-dhcp-host", "<host mac='52:54:00:00:00:09' "
+        edit("add", "ip-dhcp-host", "<host mac='52:54:00:00:00:09' "
                           "ip='10.9.0.9'/>", parent_index=5)
     assert caught.value.code == ErrorCode.OPERATION_INVALID
 
@@ -78,12 +96,38 @@ def test_an_ipv6_host_goes_to_the_ipv6_ip_and_parent_index_chooses() -> None:
 ])
 def test_refusals(command: str, section: str, xml: str, code: ErrorCode) -> None:
     with pytest.raises(CorralError) as caught:
-        update_definition(BASE, command, section, xml)
+        edit(command, section, xml)
     assert caught.value.code == code
 
 
 def test_a_result_the_rules_refuse_is_an_xml_error_naming_net_update() -> None:
     with pytest.raises(XMLError) as caught:  # backwards: a rule of the builder's
-        update_definition(BASE, "add", "ip-dhcp-range",
+        edit("add", "ip-dhcp-range",
                           "<range start='10.9.0.40' end='10.9.0.30'/>")
     assert "net-update" in str(caught.value)
+
+
+def test_a_second_ipv4_dhcp_block_and_records_under_disabled_dns_are_refused() -> None:
+    two = parse_network("""<network><name>u</name><bridge name='virbr9'/>
+      <ip address='10.9.0.1' prefix='24'><dhcp><range start='10.9.0.10' end='10.9.0.20'/>
+      </dhcp></ip><ip address='10.8.0.1' prefix='24'/></network>""")
+    with pytest.raises(CorralError) as caught:
+        edit("add", "ip-dhcp-host", "<host mac='52:54:00:00:00:09' ip='10.8.0.9'/>",
+             parent_index=1, base=two)
+    assert caught.value.code == ErrorCode.CONFIG_UNSUPPORTED
+    quiet = parse_network("<network><name>q</name><dns enable='no'/></network>")
+    with pytest.raises(CorralError) as caught:
+        edit("add", "dns-txt", "<txt name='a' value='b'/>", base=quiet)
+    assert caught.value.code == ErrorCode.OPERATION_INVALID
+
+
+def test_the_first_host_of_an_ip_without_dhcp_creates_its_dhcp_block() -> None:
+    bare = parse_network("<network><name>b</name><ip address='10.7.0.1' prefix='24'/>"
+                         "</network>")
+    added = edit("add", "ip-dhcp-host", "<host mac='52:54:00:00:00:01' ip='10.7.0.5'/>",
+                 base=bare)
+    assert added.ips[0].dhcp is not None
+    assert added.ips[0].dhcp.hosts == (DhcpHost(ip="10.7.0.5", mac="52:54:00:00:00:01"),)
+    first_dns = edit("add", "dns-host", "<host ip='10.7.0.6'><hostname>h</hostname></host>",
+                     base=bare)
+    assert first_dns.dns is not None and first_dns.dns.hosts[0].ip == "10.7.0.6"
