@@ -92,15 +92,36 @@ class NetworkDriver(Driver):
         self._layout.create()
         self._networks: dict[str, _Network] = {}
         self._binary: Path | None = None
-        for path in sorted(self._layout.definitions.glob("*.xml")):
-            definition = load_network(path)
-            self._networks[definition.name] = _Network(
-                definition.name, config=definition,
-                autostart=self._layout.autostart(definition.name).is_symlink())
+        self._load_definitions()
         self._install_default()
         for path in sorted(self._layout.runtime.glob("*.xml")):
             self._reattach(path)
         self._autostart_once()
+
+    def reload(self) -> None:
+        """Re-read the definitions and autostart links (SIGHUP); running networks run on.
+
+        libvirt's stateReload: a file added by hand is defined, a changed one is the next
+        start's definition, a removed one undefines its network (an active one becomes
+        transient).
+        """
+        with self._lock:
+            self._load_definitions()
+
+    def _load_definitions(self) -> None:
+        found: dict[str, NetworkDefinition] = {}
+        for path in sorted(self._layout.definitions.glob("*.xml")):
+            definition = load_network(path)
+            found[definition.name] = definition
+        for name, network in list(self._networks.items()):
+            if name not in found:
+                network.config, network.autostart = None, False
+                if network.live is None:
+                    del self._networks[name]
+        for name, definition in found.items():
+            network = self._networks.setdefault(name, _Network(name))
+            network.config = definition
+            network.autostart = self._layout.autostart(name).is_symlink()
 
     # --- operations -------------------------------------------------------------------
 

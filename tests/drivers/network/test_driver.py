@@ -304,3 +304,16 @@ def test_an_update_whose_live_half_fails_leaves_the_definition_as_it_was(host: H
     assert "10.88.0.7" not in call(host, "network-get-xml", name="q1")["xml"]
     assert "10.88.0.7" not in call(host, "network-get-xml", name="q1", inactive=True)["xml"]
     assert network_files(host) == {"q1.xml"}  # no dnsmasq file of the failed attempt
+
+
+def test_reload_rereads_the_definitions_and_autostart_links(host: Host) -> None:
+    call(host, "network-define", xml=XML)
+    definitions = host.paths.config / "networks"
+    second = XML.replace("<name>n1</name>", "<name>n2</name>").replace(BRIDGE, "ctbfake1")
+    (definitions / "n2.xml").write_text(second)
+    (definitions / "autostart/n2.xml").symlink_to(definitions / "n2.xml")
+    (definitions / "n1.xml").unlink()
+    host.reload()
+    listed = {entry["name"]: entry for entry in call(host, "network-list", all=True)}
+    assert "n1" not in listed
+    assert listed["n2"]["autostart"] is True and listed["n2"]["bridge"] == "ctbfake1"

@@ -64,6 +64,9 @@ def test_a_client_gets_a_lease_from_the_range_and_it_is_listed(net: Any) -> None
     assert lease["iface"] == "ctb0" and lease["expirytime"] > 0
     assert set(lease) == {"iface", "expirytime", "type", "mac", "iaid", "ipaddr", "prefix",
                           "hostname", "clientid"}
+    mine, other = net.driver(server, ("network-dhcp-leases", {"name": "t1", "mac": mac.upper()}),
+                             ("network-dhcp-leases", {"name": "t1", "mac": "52:54:00:00:00:99"}))
+    assert [entry["ipaddr"] for entry in mine] == [address] and other == []
 
 
 def test_a_static_host_gets_its_fixed_address(net: Any) -> None:
@@ -259,3 +262,18 @@ def test_autostart_starts_a_network_once_per_boot(net: Any) -> None:
     assert net.driver(server, ("network-destroy", {"name": "t1"})) == [{}]
     (info,) = net.driver(server, ("network-info", {"name": "t1"}))
     assert info["active"] is False  # not again in the same boot
+
+
+def test_a_flushed_ruleset_is_restored_when_the_driver_comes_back(net: Any) -> None:
+    server = started(net, nat())
+    before = [entry for entry in server.ruleset() if "rule" in entry]
+    server.exec("nft", "flush", "ruleset")
+    (info,) = net.driver(server, ("network-info", {"name": "t1"}))
+    assert info["active"] is True
+    after = [entry for entry in server.ruleset() if "rule" in entry]
+
+    def shape(rules: list[Any]) -> list[Any]:  # the counters' values do not matter
+        return [[part for part in rule["rule"]["expr"] if "counter" not in part]
+                for rule in rules]
+
+    assert after and shape(after) == shape(before)
