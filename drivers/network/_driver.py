@@ -440,9 +440,12 @@ class NetworkDriver(Driver):
             return
         network.live, network.pid = definition, pid
         self._networks[definition.name] = network
-        # Rules may have been flushed meanwhile (or never added, if corral died while
-        # starting): adding them again is idempotent (libvirt reloads its rules too).
-        _links.apply_chains(chains_for(definition, _bridge_of(definition)))
+        # Addresses, routes and rules may be missing (corral killed while starting, a
+        # flushed ruleset): applying them again is idempotent (libvirt reloads its rules).
+        bridge = _bridge_of(definition)
+        _links.add_addresses(bridge, definition)
+        _links.add_routes(bridge, definition)
+        _links.apply_chains(chains_for(definition, bridge))
         if pid is None and dnsmasq_needed(definition):
             self._write_dnsmasq_files(render(definition, paths), paths)
             network.pid = start_dnsmasq(paths, self._layout.leases(definition.name),

@@ -65,22 +65,26 @@ def add_bridge(bridge: str, definition: NetworkDefinition) -> None:
 
 
 def add_addresses(bridge: str, definition: NetworkDefinition) -> None:
-    """Add each ``<ip>`` address to ``bridge`` and bring it up."""
+    """Give ``bridge`` each ``<ip>`` address and bring it up.
+
+    ``replace``, not ``add``: the same call restores what a corral killed halfway through
+    a start did not get to do, and changes nothing where it did.
+    """
     for ip in definition.ips:
         if ip.address is None:
             continue
         extra = () if ip.is_ipv6 else ("broadcast", "+")
-        _run("ip", "address", "add", str(ip.interface), *extra, "dev", bridge)
+        _run("ip", "address", "replace", str(ip.interface), *extra, "dev", bridge)
     _run("ip", "link", "set", "dev", bridge, "up")
 
 
 def add_routes(bridge: str, definition: NetworkDefinition) -> None:
-    """Add the definition's static ``<route>``s through ``bridge``."""
+    """Route the definition's static ``<route>``s through ``bridge`` (``replace``, too)."""
     for route in definition.routes:
         mask = route.prefix if route.prefix is not None else route.netmask
         destination = ipaddress.ip_network(
             route.address if mask is None else f"{route.address}/{mask}", strict=False)
-        argv: list[str | int] = ["ip", "route", "add", str(destination),
+        argv: list[str | int] = ["ip", "route", "replace", str(destination),
                                  "via", route.gateway, "dev", bridge]
         if route.metric is not None:
             argv += ["metric", route.metric]

@@ -153,7 +153,7 @@ def test_the_default_network_is_installed_once_and_not_autostarted(tmp_path: Pat
 # Each step of a start, failing in turn; ``undo`` is what must run after it failed.
 STEPS = {
     "ip link add": [],
-    "ip address add": [f"ip link delete dev {BRIDGE}"],
+    "ip address replace": [f"ip link delete dev {BRIDGE}"],
     "ip link set": [f"ip link delete dev {BRIDGE}"],
     "nft -f": [f"ip link delete dev {BRIDGE}"],
     "/usr/sbin/dnsmasq": [f"ip link delete dev {BRIDGE}"],
@@ -282,7 +282,7 @@ def test_a_network_without_dnsmasq_starts_and_stops_in_that_order(host: Host) ->
         assert (host.paths.runtime / "network/q1.xml").exists()
         call(host, "network-destroy", name="q1")
     steps = [line.split(" ip ", 1)[-1].split(" nft ", 1)[-1].split()[0:2] for line in run.commands]
-    assert steps[:4] == [["link", "add"], ["address", "add"], ["link", "set"], ["-f", "-"]]
+    assert steps[:4] == [["link", "add"], ["address", "replace"], ["link", "set"], ["-f", "-"]]
     assert tools.chains == {} and network_files(host) == set()
 
 

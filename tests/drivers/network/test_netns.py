@@ -277,3 +277,21 @@ def test_a_flushed_ruleset_is_restored_when_the_driver_comes_back(net: Any) -> N
                 for rule in rules]
 
     assert after and shape(after) == shape(before)
+
+
+def test_a_start_cut_short_by_a_killed_corral_is_completed_on_its_return(net: Any) -> None:
+    # What a kill -9 right after the bridge was created leaves: the live status and a bare
+    # bridge (no address, no rule, no dnsmasq).
+    server = started(net, nat())
+    server.exec("kill", "-9", str(net.pid_of("t1")))
+    server.exec("ip", "address", "flush", "dev", "ctb0")
+    server.exec("nft", "flush", "ruleset")
+    net.wait_for(lambda: not any("t1.conf" in line for line in server.processes()))
+    (info,) = net.driver(server, ("network-info", {"name": "t1"}))
+    assert info["active"] is True
+    assert server.addresses("ctb0")[0] == "10.77.0.1"
+    assert {entry["chain"]["name"] for entry in server.ruleset() if "chain" in entry} == {
+        "fwd-ctb0", "nat-ctb0"}
+    client = net.namespace()
+    net.join(server, "ctb0", client, "eth0", mac="52:54:00:aa:bb:cc")
+    assert net.obtain_lease(client, "eth0") == "10.77.0.9"
