@@ -46,7 +46,7 @@ def measure(rounds: int) -> list[list[str]]:
     from corral.drivers.network.dnsmasq import DnsmasqPaths
     from corral.drivers.network.dnsmasq import render as render_files
 
-    paths = DnsmasqPaths.for_network("bench", "/var/lib/corral/network/dnsmasq",
+    paths = DnsmasqPaths.for_network("bench", "/var/lib/corral/network",
                                      "/run/corral/network")
     rows, previous = [], None
     for size in SIZES:

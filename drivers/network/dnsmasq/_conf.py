@@ -14,7 +14,7 @@ import ipaddress
 from corral.drivers.network.conf import Dns, DnsSrv, IpDefinition, NetworkDefinition
 from corral.drivers.network.dnsmasq._hosts import address, lease_time
 from corral.drivers.network.dnsmasq._paths import DnsmasqPaths
-from corral.drivers.network.dnsmasq._refuse import check_value, invalid, unsupported
+from corral.drivers.network.dnsmasq._refuse import check_field, check_value, invalid, unsupported
 
 __all__ = ["IMPLEMENTED_MODES", "conf_text", "dhcp_blocks"]
 
@@ -112,7 +112,7 @@ def _srv_line(name: str, srv: DnsSrv) -> str:
     # Otherwise the three are positional: a later one present makes the earlier appear,
     # with dnsmasq's defaults (port 1, priority 0); libvirt tests each as C truth (0 = unset).
     if srv.target is not None and srv.target != ".":
-        line += f",{check_value(name, 'SRV target', srv.target)}"
+        line += f",{check_field(name, 'SRV target', srv.target)}"
         port, priority, weight = srv.port or 0, srv.priority or 0, srv.weight or 0
         if port or priority or weight:
             line += f",{port or 1}"
@@ -135,7 +135,7 @@ def _record_lines(network: NetworkDefinition, dns: Dns) -> list[str]:
 
 def _tftp_lines(network: NetworkDefinition) -> list[str]:
     roots = [
-        check_value(network.name, "TFTP root", ip.tftp_root)
+        check_field(network.name, "TFTP root", ip.tftp_root)  # after a comma: an interface
         for ip in network.ips
         if not ip.is_ipv6 and ip.tftp_root is not None
     ]
@@ -147,13 +147,13 @@ def _range_size(name: str, ip: IpDefinition, start_text: str, end_text: str) -> 
     start, end = ipaddress.ip_address(start_text), ipaddress.ip_address(end_text)
     network = ip.interface.network
     span = f"the DHCP range {start} - {end}"
-    if isinstance(network, ipaddress.IPv4Network) and network.prefixlen < 31:
+    # IPv4 only (IPv6 has neither): libvirt refuses these for every prefix, /31 and /32 too.
+    if isinstance(network, ipaddress.IPv4Network):
         if start == network.network_address:
             raise invalid(name, f"{span} starts at the network address of {network}")
         if end == network.broadcast_address:
             raise invalid(name, f"{span} ends at the broadcast address of {network}")
-    # dnsmasq's lease count is an int: libvirt allows ranges that differ in the last two
-    # bytes only.
+    # libvirt's "legacy check": start and end may differ in their last 16 bits only.
     if int(start) >> 16 != int(end) >> 16:
         raise unsupported(name, f"{span} is too large (> 65535 addresses)")
     return int(end) - int(start) + 1
@@ -161,9 +161,12 @@ def _range_size(name: str, ip: IpDefinition, start_text: str, end_text: str) -> 
 
 def _dhcp_lines(name: str, ip: IpDefinition) -> tuple[list[str], int]:
     """The lines of one DHCP block and the number of addresses its ranges hold."""
-    assert ip.dhcp is not None and ip.address is not None  # noqa: S101 -- dhcp_blocks chose it
+    assert ip.dhcp is not None and ip.address is not None  # dhcp_blocks chose it for its DHCP
     interface, lines, leases = ip.interface, [], 0
     prefix = interface.network.prefixlen
+    if ip.is_ipv6 and prefix < 64:
+        # dnsmasq refuses to start on it ("prefix length must be at least 64").
+        raise unsupported(name, f"DHCPv6 on {ip.address}/{prefix} needs a prefix of 64 or more")
     mask = str(prefix) if ip.is_ipv6 else str(interface.netmask)
     for item in ip.dhcp.ranges:
         line = f"dhcp-range={address(item.start)},{address(item.end)},{mask}"
@@ -172,12 +175,13 @@ def _dhcp_lines(name: str, ip: IpDefinition) -> tuple[list[str], int]:
         leases += _range_size(name, ip, item.start, item.end)
     if not ip.dhcp.ranges:
         # Static hosts only: a "static" range switches dnsmasq's DHCP on for them.
-        lines.append(f"dhcp-range={address(ip.address)},static" + (f",{prefix}" * ip.is_ipv6))
+        static = f"dhcp-range={address(ip.address)},static"
+        lines.append(f"{static},{prefix}" if ip.is_ipv6 else static)
     if not ip.is_ipv6:
         lines += ["dhcp-no-override", "dhcp-authoritative"]
         bootp = ip.dhcp.bootp
         if bootp is not None:
-            file = check_value(name, "BOOTP file", bootp.file)
+            file = check_field(name, "BOOTP file", bootp.file)  # after a comma: a server name
             server = "" if bootp.server is None else f",,{address(bootp.server)}"
             lines.append(f"dhcp-boot={file}{server}")
     return lines, leases

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+from corral.core import CorralError
 from corral.drivers.network.conf import load_network
 from corral.drivers.network.dnsmasq._files import render
 from corral.drivers.network.dnsmasq._paths import DnsmasqPaths
@@ -26,10 +27,11 @@ __all__ = [
 HOSTSFILE_MARK: Final = "# --- hostsfile"
 #: The line between the hosts file and the addn-hosts file in :func:`dumpconf`'s output.
 ADDNHOSTS_MARK: Final = "# --- addnhosts"
-#: The directory the conf names for the hosts files (libvirt's ``/var/lib/libvirt/dnsmasq``
-#: in corral's system state directory).
-DUMPCONF_STATE_DIR: Final = Path("/var/lib/corral/network/dnsmasq")
-#: The directory of the ``pid-file=`` (libvirt's ``/run/libvirt/network``).
+#: The directory the conf names for the hosts files: the network driver's state directory
+#: in system mode (libvirt's ``/var/lib/libvirt/dnsmasq``).
+DUMPCONF_STATE_DIR: Final = Path("/var/lib/corral/network")
+#: The directory of the ``pid-file=``: the driver's runtime directory in system mode
+#: (libvirt's ``/run/libvirt/network``).
 DUMPCONF_RUNTIME_DIR: Final = Path("/run/corral/network")
 
 
@@ -42,11 +44,15 @@ def dumpconf(path: str) -> str:
 
     Raises:
         XMLError: The file is not a valid ``<network>`` definition (file, line, rule).
-        CorralError: CONFIG_UNSUPPORTED (or XML_ERROR) for what corral does not render.
+        CorralError: CONFIG_UNSUPPORTED (or XML_ERROR) for what corral does not render,
+            the message starting with the file name (also in ``detail["file"]``).
     """
     network = load_network(path)
     paths = DnsmasqPaths.for_network(network.name, DUMPCONF_STATE_DIR, DUMPCONF_RUNTIME_DIR)
-    files = render(network, paths)
+    try:
+        files = render(network, paths)
+    except CorralError as error:  # the definition has no lines left: name the file at least
+        raise error.with_message(f"{path}: {error.message}", file=path) from None
     return (
         f"{files.conf}{HOSTSFILE_MARK}\n{files.hosts}{ADDNHOSTS_MARK}\n{files.addn_hosts}"
     )

@@ -50,11 +50,12 @@ def check_value(network: str, what: str, value: str) -> str:
 
 
 def check_field(network: str, what: str, value: str) -> str:
-    """Return ``value`` unchanged if it can be one comma-separated field of a hosts file line.
+    """Return ``value`` unchanged if it can be one comma-separated field of a dnsmasq line.
 
     Raises:
         CorralError: CONFIG_UNSUPPORTED when it holds a comma (it would shift the fields
-            after it: ``name,infinite`` would read as a name and a lease time) or a line break.
+            after it: a host name ``a,infinite`` would read as a name and a lease time, a
+            TFTP root ``/srv,eth0`` as a root and an interface) or a line break.
     """
     if "," in value:
         raise unsupported(network, f"the {what} {value!r} contains a comma")

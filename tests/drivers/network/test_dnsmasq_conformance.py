@@ -175,3 +175,37 @@ def test_a_bad_line_that_is_not_an_option_is_named_too(world_readable_dir: Path)
     assert "line 10 of its configuration, 'bind-dynamix' (bad option)" in str(error)
     other = explain_test_failure(network, files, "dnsmasq: something else\n")
     assert "dnsmasq rejects its configuration: dnsmasq: something else" in str(other)
+
+
+# Beyond libvirt's data: what the conformance inputs do not combine, each checked by dnsmasq.
+MORE = {
+    "ipv6 static hosts with leases, ipv4 name-only host": (
+        "<ip address='10.9.0.1' prefix='16'><dhcp><range start='10.9.0.2' end='10.9.1.254'>"
+        "<lease expiry='2' unit='hours'/></range><host name='solo' ip='10.9.2.2'/></dhcp></ip>"
+        "<ip family='ipv6' address='fd09::1' prefix='64'><dhcp>"
+        "<host id='0:3:0:1:0:16:3e:11:22:33' ip='fd09::20'><lease expiry='0'/></host>"
+        "</dhcp></ip>"),
+    "tftp without dhcp, dns off": (
+        "<dns enable='no'/><ip address='10.9.0.1' prefix='24'><tftp root='/srv/tftp'/></ip>"),
+    "isolated with every dns record": (
+        "<domain name='lab.example' localOnly='yes'/>"
+        "<dns forwardPlainNames='no'><forwarder addr='10.9.0.53'/>"
+        "<forwarder domain='corp.example' addr='fd09::53'/><forwarder domain='no.example'/>"
+        "<txt name='t' value='some text'/><srv service='ldap' protocol='tcp' domain='lab.example'"
+        " target='dc.lab.example' port='389' priority='1' weight='5'/>"
+        "<host ip='10.9.0.7'><hostname>seven</hostname></host></dns>"
+        "<ip address='10.9.0.1' prefix='16' localPtr='yes'/>"
+        "<ip family='ipv6' address='fd09::1' prefix='48' localPtr='yes'/>"),
+}
+
+
+@needs_dnsmasq
+@pytest.mark.parametrize("body", MORE.values(), ids=MORE.keys())
+def test_more_combinations_pass_dnsmasq_test(body: str, world_readable_dir: Path) -> None:
+    from corral.drivers.network.conf import parse_network
+
+    forward = "" if body.startswith("<domain") else "<forward mode='route'/>"
+    network = parse_network(f"<network><name>more</name>{forward}<bridge name='virbr9'/>"
+                            f"{body}</network>")
+    _, done = _dnsmasq_test(network, world_readable_dir)
+    assert (done.returncode, done.stderr.strip()) == (0, "dnsmasq: syntax check OK.")

@@ -148,10 +148,28 @@ def test_a_network_name_with_a_line_break_is_refused() -> None:
     assert caught.value.code == ErrorCode.CONFIG_UNSUPPORTED
 
 
-def test_a_host_name_with_a_comma_would_shift_the_hosts_file_fields() -> None:
-    xml = _network(IP24.format("<dhcp><host mac='52:54:00:00:00:01' name='a,infinite' "
-                               "ip='192.168.5.3'/></dhcp>"))
-    _refused(xml, ErrorCode.CONFIG_UNSUPPORTED, "host name 'a,infinite' contains a comma")
+@pytest.mark.parametrize(("body", "what"), [
+    (IP24.format("<dhcp><host mac='52:54:00:00:00:01' name='a,infinite' ip='192.168.5.3'/>"
+                 "</dhcp>"), "host name 'a,infinite'"),
+    # dnsmasq takes these without a word, meaning something else: a root and an interface,
+    # a file and a server name.
+    ("<ip address='192.168.5.1' prefix='24'><tftp root='/srv,eth0'/></ip>", "TFTP root"),
+    (IP24.format("<dhcp><range start='192.168.5.2' end='192.168.5.9'/><bootp file='a,b'/>"
+                 "</dhcp>"), "BOOTP file 'a,b'"),
+    ("<dns><srv service='s' protocol='tcp' target='a,b' port='1'/></dns>" + IP24.format(""),
+     "SRV target 'a,b'"),
+])
+def test_a_comma_that_would_shift_a_lines_fields_is_refused(body: str, what: str) -> None:
+    _refused(_network(body), ErrorCode.CONFIG_UNSUPPORTED, what, "contains a comma")
+
+
+@pytest.mark.parametrize("dhcp", ["<range start='fd00::2' end='fd00::9'/>",
+                                  "<host name='h' ip='fd00::3'/>"])
+def test_dhcpv6_on_a_prefix_under_64_is_refused_before_dnsmasq_refuses_to_start(
+    dhcp: str
+) -> None:
+    xml = _network(f"<ip family='ipv6' address='fd00::1' prefix='48'><dhcp>{dhcp}</dhcp></ip>")
+    _refused(xml, ErrorCode.CONFIG_UNSUPPORTED, "DHCPv6 on fd00::1/48 needs a prefix of 64")
 
 
 def test_a_dnsmasq_option_with_a_line_break_is_refused() -> None:
@@ -273,7 +291,7 @@ def test_dumpconf_puts_the_hosts_files_after_their_marks() -> None:
     path = CONFORMANCE / "nat-network-dns-hosts.xml"
     network = load_network(path)
     files = render(network, DnsmasqPaths.for_network(
-        network.name, "/var/lib/corral/network/dnsmasq", "/run/corral/network"))
+        network.name, "/var/lib/corral/network", "/run/corral/network"))
     assert dumpconf(str(path)) == (f"{files.conf}{HOSTSFILE_MARK}\n{files.hosts}"
                                    f"{ADDNHOSTS_MARK}\n{files.addn_hosts}")
     assert dumpconf(str(path)).endswith("# --- addnhosts\n192.168.122.1\thost\tgateway\t\n")
@@ -299,3 +317,22 @@ def test_dumpconf_of_an_unsupported_network_says_so(tmp_path: Path) -> None:
     with pytest.raises(CorralError, match="forward mode 'bridge'") as caught:
         dumpconf(str(path))
     assert caught.value.code == ErrorCode.CONFIG_UNSUPPORTED
+    assert str(caught.value).startswith(f"{path}: Network 'b' cannot be served by dnsmasq")
+    assert caught.value.detail["file"] == str(path)
+
+
+def test_the_public_names_are_exactly_these_and_documented() -> None:
+    import inspect
+
+    from corral.drivers.network import dnsmasq
+
+    assert set(dnsmasq.__all__) == {
+        "ADDNHOSTS_MARK", "DUMPCONF_RUNTIME_DIR", "DUMPCONF_STATE_DIR", "HOSTSFILE_MARK",
+        "IMPLEMENTED_MODES", "DnsmasqFiles", "DnsmasqPaths", "dnsmasq_needed", "dumpconf",
+        "escape_name", "explain_test_failure", "needs_restart", "render",
+        "syntax_check_arguments",
+    }  # fmt: skip
+    for name in dnsmasq.__all__:
+        value = getattr(dnsmasq, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert inspect.getdoc(value), name
