@@ -19,12 +19,25 @@ import signal
 import time
 from pathlib import Path
 
-from corral.core import Command, CorralError, ErrorCode
+from corral.core import Command, CommandError, CorralError, ErrorCode
 from corral.core.state import delete_pidfile, read_pidfile_if_alive
-from corral.drivers.network.dnsmasq import DnsmasqPaths
+from corral.drivers.network.conf import NetworkDefinition
+from corral.drivers.network.dnsmasq import (
+    DnsmasqFiles,
+    DnsmasqPaths,
+    explain_test_failure,
+    syntax_check_arguments,
+)
 from corral.drivers.network.leaseshelper import LEASES_ENV
 
-__all__ = ["dnsmasq_binary", "find_dnsmasq", "reload_dnsmasq", "start_dnsmasq", "stop_dnsmasq"]
+__all__ = [
+    "check_dnsmasq_conf",
+    "dnsmasq_binary",
+    "find_dnsmasq",
+    "reload_dnsmasq",
+    "start_dnsmasq",
+    "stop_dnsmasq",
+]
 
 # How long a SIGTERMed dnsmasq gets before SIGKILL; neutron's SIGTERM_TIMEOUT is 5 s,
 # libvirt polls 15 s. dnsmasq exits within milliseconds; 5 s covers a loaded host.
@@ -44,6 +57,24 @@ def dnsmasq_binary() -> Path:
         raise CorralError("dnsmasq is not installed (install the dnsmasq-base package).",
                           code=ErrorCode.NO_SUPPORT)
     return Path(os.path.realpath(found))
+
+
+def check_dnsmasq_conf(definition: NetworkDefinition, files: DnsmasqFiles,
+                       paths: DnsmasqPaths, binary: Path) -> None:
+    """Run ``dnsmasq --test`` on the written files, before dnsmasq is started for real.
+
+    A ``<dnsmasq:option>`` is passed through verbatim, so only dnsmasq knows whether it
+    takes it; libvirt finds out when the start fails. Here the start is refused first,
+    naming the option.
+
+    Raises:
+        CorralError: CONFIG_UNSUPPORTED naming the line dnsmasq rejects.
+    """
+    command = Command(binary, *syntax_check_arguments(paths)).add_env_pass_common()
+    try:
+        command.set_error_buffer().run()
+    except CommandError as exc:
+        raise explain_test_failure(definition, files, exc.stderr or str(exc)) from exc
 
 
 def start_dnsmasq(paths: DnsmasqPaths, leases: Path, binary: Path) -> int:

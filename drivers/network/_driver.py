@@ -26,6 +26,7 @@ from corral.core import CorralError, Driver, DriverContext, ErrorCode, ErrorDoma
 from corral.core.state import atomic_write
 from corral.drivers.network import _links
 from corral.drivers.network._dnsmasq_process import (
+    check_dnsmasq_conf,
     dnsmasq_binary,
     find_dnsmasq,
     reload_dnsmasq,
@@ -322,7 +323,9 @@ class NetworkDriver(Driver):
                     # The lease helper's init creates its lock: a first start that
                     # fails must not leave even that.
                     undo.callback(self._quietly, self._forget_leases, name)
-                self._write_dnsmasq_files(render(definition, paths), paths)
+                files = render(definition, paths)
+                self._write_dnsmasq_files(files, paths)
+                check_dnsmasq_conf(definition, files, paths, self._dnsmasq())
                 pid = start_dnsmasq(paths, self._layout.leases(name), self._dnsmasq())
                 undo.callback(self._quietly, stop_dnsmasq, pid, paths)
             undo.pop_all()

@@ -295,3 +295,19 @@ def test_a_start_cut_short_by_a_killed_corral_is_completed_on_its_return(net: An
     client = net.namespace()
     net.join(server, "ctb0", client, "eth0", mac="52:54:00:aa:bb:cc")
     assert net.obtain_lease(client, "eth0") == "10.77.0.9"
+
+
+def test_an_option_dnsmasq_rejects_is_refused_before_dnsmasq_starts(net: Any) -> None:
+    server = net.namespace()
+    xml = nat().replace("<network>", "<network xmlns:dnsmasq="
+                        "'http://libvirt.org/schemas/network/dnsmasq/1.0'>").replace(
+        "</network>", "<dnsmasq:options><dnsmasq:option value='foo=bar'/></dnsmasq:options>"
+        "</network>")
+    _, start = net.driver(server, ("network-define", {"xml": xml}),
+                          ("network-start", {"name": "t1"}))
+    assert start["error"] == "CONFIG_UNSUPPORTED"
+    assert "<dnsmasq:option value='foo=bar'/>" in start["message"], start
+    assert "ctb0" not in server.links()
+    assert [entry for entry in server.ruleset() if "table" in entry] == []
+    assert not any("dnsmasq" in line for line in server.processes())
+    assert net.files() == set()
