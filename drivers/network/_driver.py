@@ -96,7 +96,11 @@ class NetworkDriver(Driver):
         self._load_definitions()
         self._install_default()
         for path in sorted(self._layout.runtime.glob("*.xml")):
-            self._reattach(path)
+            try:
+                self._reattach(path)
+            except CorralError as exc:
+                # One network that cannot be taken back must not keep corrald down.
+                context.logger.error("Cannot re-attach to the network of %s: %s", path, exc)
         self._autostart_once()
 
     def reload(self) -> None:
