@@ -340,8 +340,9 @@ class NetworkDriver(Driver):
         definition = network.live
         assert definition is not None
         paths = self._layout.dnsmasq(network.name)
-        if network.pid is not None:
-            stop_dnsmasq(network.pid, paths)
+        pid = self._verified_pid(network, paths)
+        if pid is not None:
+            stop_dnsmasq(pid, paths)
         self._cleanup(definition)
         network.live, network.pid = None, None
         self.context.emit(_TYPE, network.name, "stopped")
@@ -381,6 +382,8 @@ class NetworkDriver(Driver):
             undo.callback(self._quietly, put_back)
             undo.callback(self._quietly, self._put_dnsmasq_files, before, paths)
             self._put_dnsmasq_files(after, paths)
+            # A dnsmasq that died meanwhile is started again, not signalled (libvirt).
+            network.pid = self._verified_pid(network, paths)
             if network.pid is not None and after is not None and before is not None \
                     and not needs_restart(before, after):
                 reload_dnsmasq(network.pid)
@@ -401,12 +404,24 @@ class NetworkDriver(Driver):
 
     def _replace_dnsmasq(self, network: _Network, paths: DnsmasqPaths, run: bool) -> None:
         """Stop the network's dnsmasq, if any, and start one on its files if ``run``."""
-        if network.pid is not None:
-            stop_dnsmasq(network.pid, paths)
-            network.pid = None
+        pid = self._verified_pid(network, paths)
+        network.pid = None
+        if pid is not None:
+            stop_dnsmasq(pid, paths)
         if run:
             network.pid = start_dnsmasq(paths, self._layout.leases(network.name),
                                         self._dnsmasq())
+
+    def _verified_pid(self, network: _Network, paths: DnsmasqPaths) -> int | None:
+        """The network's dnsmasq pid if that process is still its dnsmasq, else None.
+
+        A dnsmasq can die (or be killed) while corral runs, and its pid be reused: a
+        signal is only ever sent to a pid just checked against the pid file, the binary
+        and the conf on its command line.
+        """
+        if network.pid is None:
+            return None
+        return find_dnsmasq(paths, self._dnsmasq())
 
     def _forget(self, name: str) -> None:
         """Drop a network that is neither defined nor active, with its leases (libvirt)."""

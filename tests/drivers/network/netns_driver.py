@@ -6,13 +6,18 @@ anything about namespaces itself. One run is one corrald lifetime: it opens a ho
 ROOT (so ``initialize`` re-attaches to what an earlier run left running), makes the calls
 read as JSON from stdin (``[[operation, {arguments}], ...]``), prints one JSON line per
 call (``{"return": ...}`` or ``{"error": code name, "message": ...}``) and shuts down
-(networks keep running, as corrald's do).
+(networks keep running, as corrald's do). The pseudo-call ``["kill-9", {"pidfile": P}]``
+kills the process named in P behind the driver's back (a dnsmasq dying while corrald runs).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import time
+from pathlib import Path
 
 from corral.core import CorralError
 from corral.core.testing import running_host
@@ -23,12 +28,27 @@ def main() -> int:
     calls = json.load(sys.stdin)
     with running_host(root, drivers=["network"], privileged=True) as host:
         for operation, arguments in calls:
+            if operation == "kill-9":
+                pid = int(Path(arguments["pidfile"]).read_text())
+                os.kill(pid, signal.SIGKILL)
+                while Path(f"/proc/{pid}").exists() and "Z" not in _state(pid):
+                    time.sleep(0.01)
+                print(json.dumps({"return": pid}), flush=True)
+                continue
             try:
                 answer = {"return": host.call("network", operation, **arguments)}
             except CorralError as exc:
                 answer = {"error": exc.code.name, "message": str(exc)}
             print(json.dumps(answer), flush=True)
     return 0
+
+
+def _state(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "X"
+    return stat[stat.rfind(")") + 2]
 
 
 if __name__ == "__main__":

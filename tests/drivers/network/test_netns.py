@@ -311,3 +311,17 @@ def test_an_option_dnsmasq_rejects_is_refused_before_dnsmasq_starts(net: Any) ->
     assert [entry for entry in server.ruleset() if "table" in entry] == []
     assert not any("dnsmasq" in line for line in server.processes())
     assert net.files() == set()
+
+
+def test_a_dnsmasq_killed_while_corral_runs_is_restarted_by_an_update(net: Any) -> None:
+    server, client = started(net, nat()), net.namespace()
+    net.join(server, "ctb0", client, "eth0")
+    net.obtain_lease(client, "eth0")
+    pidfile = str(net.root / "run/corral/network/t1.pid")
+    host = "<host ip='10.77.0.52'><hostname>late.example</hostname></host>"
+    killed, updated = net.driver(server, ("kill-9", {"pidfile": pidfile}),
+                                 ("network-update", {"name": "t1", "command": "add",
+                                                     "section": "dns-host", "xml": host}))
+    assert updated == {}
+    assert net.pid_of("t1") != killed  # started again, not a SIGHUP sent to a dead pid
+    assert net.wait_for(lambda: dig(client, "late.example")) == "10.77.0.52"
