@@ -1,4 +1,4 @@
-"""Run every corral benchmark (``make bench``): spawn, capture, XML, exec, dnsmasq render.
+"""Run every corral benchmark (``make bench``): spawn, capture, XML, exec, networks.
 
 Each benchmark runs in a fresh interpreter so one's 2 GiB ballast cannot colour the
 other, and each prints its own ratios, measured in the same run against its peers.
@@ -56,16 +56,18 @@ def header() -> str:
     ])
 
 
+BENCHMARKS = ("spawn", "capture", "xml", "exec", "dnsmasq_render", "network_lifecycle")
+
+
 def main() -> int:
     """Run the benchmarks one after the other; the worst exit status wins."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
-    parser.add_argument("--only", help="run one benchmark",
-                        choices=["spawn", "capture", "xml", "exec", "dnsmasq_render"])
+    parser.add_argument("--only", help="run one benchmark", choices=BENCHMARKS)
     args = parser.parse_args()
     print(header(), flush=True)
     status = 0
-    for name in ("spawn", "capture", "xml", "exec", "dnsmasq_render"):
+    for name in BENCHMARKS:
         if args.only not in (None, name):
             continue
         print(f"\n== {name} ==", flush=True)
