@@ -126,8 +126,9 @@ class Server:
 
     def _broadcast(self, message: bytes) -> None:
         # The events of one turn of the loop (many children exiting at once) go out as one
-        # write per client, not one per event and client: the flush runs before anything
-        # scheduled after them, so a reply never overtakes an event announced before it.
+        # write per client, not one per event and client. The flush is scheduled with the
+        # first of them, so it runs before the request steps scheduled after it: a reply
+        # computed after an event still follows it on the wire.
         self._events.append(message)
         if len(self._events) == 1:
             assert self._loop is not None
