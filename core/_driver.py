@@ -186,8 +186,16 @@ class Driver:
         """Start the driver: keep the context; subclasses call ``super()`` then do their work."""
         self._context = context
 
+    def rebind(self, context: DriverContext) -> None:
+        """Take a new context (the host's, on reload: the settings read again)."""
+        self._context = context
+
     def reload(self) -> None:
-        """Re-read configuration after SIGHUP; the default has nothing to re-read."""
+        """Re-read configuration after SIGHUP; the default has nothing to re-read.
+
+        The host has already given the driver a context whose ``config`` holds the
+        settings read again (:meth:`rebind`).
+        """
 
     def shutdown(self) -> None:
         """Release what the driver holds; the default holds nothing."""

@@ -6,10 +6,13 @@ Start-up runs in an order that never leaves a half-started daemon::
                naming the first's pid)
     settings   corrald.conf: the core's, the plugins' and the daemon's keys
     drivers    every one started, or none (Host.start_drivers rolls back): a driver that
-               fails stops corrald with an error naming it, before any socket exists
+               fails stops corrald with an error naming it, before any socket exists;
+               ``hooks`` (the hook-script runner) first, so the others' autostarts meet
+               the administrator's scripts
     sockets    bound (or taken from systemd), then READY=1
 
-SIGHUP reloads corrald.conf (logging, limits, socket modes) and every driver; SIGTERM and
+SIGHUP reloads corrald.conf (logging, limits, socket modes) and every driver (each sees the
+new settings in its context's ``config``); SIGTERM and
 SIGINT stop accepting, wait a little for running requests, shut the drivers down (what
 they run, networks and pools, keeps running) and remove the sockets and the pid file.
 """
@@ -23,6 +26,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections.abc import Coroutine, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,7 +45,6 @@ from corral.core.daemon._sockets import Listener, SocketKind, bind_unix
 from corral.core.daemon._systemd import Notifier, activated_sockets
 from corral.core.daemon.exec import ExecService
 from corral.core.host import DRIVER_GROUP, Host, Registry, load_config
-from corral.core.host._plugins import config_keys
 from corral.core.state import acquire_pidfile, release_pidfile
 
 __all__ = ["Daemon", "Options"]
@@ -50,6 +53,8 @@ _log = logging.getLogger("corral.daemon")
 
 #: How long a stopping daemon waits for requests still running.
 SHUTDOWN_GRACE = 10.0
+#: The hook-script runner's entry-point name: started before every other driver.
+HOOKS_DRIVER = "hooks"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +172,7 @@ class Daemon:
         names = list(server.settings.drivers)
         if names == [ALL_DRIVERS]:
             names = host.registry.names(DRIVER_GROUP)
+        names = start_order(names)
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(pool, host.start_drivers, names)
@@ -263,8 +269,13 @@ class Daemon:
 
     async def _idle_exit(self, server: Server, timeout: float) -> None:
         assert self._stop is not None
+        quiet_since = time.monotonic()  # when the exec service was last seen busy
         while True:
-            idle = server.idle_for()
+            if self.exec.busy:  # a running child or an open pipe, even with no client
+                quiet_since = time.monotonic()
+                await asyncio.sleep(min(timeout, 1.0))
+                continue
+            idle = min(server.idle_for(), time.monotonic() - quiet_since)
             if idle >= timeout:
                 _log.info("idle for %.0f s with nothing running: exiting", idle)
                 self._stop.set()
@@ -275,15 +286,16 @@ class Daemon:
         self._notifier.notify("RELOADING=1")
         _log.info("reloading")
         try:
-            config = load_config(self._config_file, (*config_keys(host.registry),
+            config = load_config(self._config_file, (*host.config_keys(),
                                                      *DAEMON_CONFIG_KEYS))
             settings = self._settings(config)
         except CorralError as exc:
             _log.error("reload failed, the settings in force are kept: %s", exc)
+            config = host.config
         else:
             self._apply(server, settings)
         try:
-            await asyncio.to_thread(host.reload)
+            await asyncio.to_thread(host.reload, config)
         except CorralError as exc:
             _log.error("a driver failed to reload: %s", exc)
         self._notifier.notify("READY=1")
@@ -301,6 +313,16 @@ class Daemon:
                     os.chmod(listener.path, self._mode(listener.kind, settings))
                     if settings.socket_gid != -1:
                         os.chown(listener.path, -1, settings.socket_gid)
+
+
+def start_order(names: list[str]) -> list[str]:
+    """Return ``names`` with the hook-script runner first, the others in their order.
+
+    Drivers re-attach and autostart in ``initialize``; the runner must already be a plugin
+    then, or those steps would run no ``begin`` script (libvirt runs its hooks from the
+    first autostart on).
+    """
+    return sorted(names, key=lambda name: name != HOOKS_DRIVER)
 
 
 def _bound_path(sock: socket.socket) -> Path | None:

@@ -8,8 +8,10 @@ any driver starts, sends it to the clients as::
      "data": {"type": "network", "name": "default", "event": "started", "detail": ""}, ...}
 
 The event's name is the object type in capitals with ``_LIFECYCLE`` (``POOL_LIFECYCLE``),
-except the two daemon.md names: a ``node`` object's ``suspend`` event is
-``NODE_SUSPEND`` and a ``hook`` object's ``failed`` event is ``HOOK_SCRIPT_FAILED``.
+except the two daemon.md names of the shipped drivers' announcements: every ``node``
+event (the node driver's suspend steps: ``armed``, ``suspending``, ``resumed``,
+``failed``, ``cancelled``) is ``NODE_SUSPEND``, and the hooks driver's ``hook`` ``failed``
+event (a script that failed without aborting anything) is ``HOOK_SCRIPT_FAILED``.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from corral.core.hookspecs import LifecycleEvent, hookimpl
 
 __all__ = ["LifecycleEvents", "event_name"]
 
-_SPECIAL = {("node", "suspend"): "NODE_SUSPEND", ("hook", "failed"): "HOOK_SCRIPT_FAILED"}
+# By object type: the node driver announces only its suspend's steps, the hooks driver
+# only its scripts' failures (corral.drivers.node.NODE, corral.drivers.hooks.HOOK_OBJECT_TYPE;
+# not imported: the daemon must not depend on a driver being installed).
+_SPECIAL = {"node": "NODE_SUSPEND", "hook": "HOOK_SCRIPT_FAILED"}
 
 
 def event_name(event: LifecycleEvent) -> str:
     """Return the QMP event name of a lifecycle event."""
-    special = _SPECIAL.get((event.object_type, event.event))
+    special = _SPECIAL.get(event.object_type)
     if special:
         return special
     return re.sub(r"[^A-Z0-9]+", "_", event.object_type.upper()) + "_LIFECYCLE"

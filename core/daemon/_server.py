@@ -50,6 +50,7 @@ class Server:
         self._numbers = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._idle_since: float | None = time.monotonic()
+        self._events: list[bytes] = []  # encoded, waiting for this turn's flush
 
     def table(self, kind: SocketKind) -> CommandTable:
         """Return the commands the socket ``kind`` serves (read-only shares read-write's)."""
@@ -124,9 +125,21 @@ class Server:
             loop.call_soon_threadsafe(self._broadcast, message)
 
     def _broadcast(self, message: bytes) -> None:
+        # The events of one turn of the loop (many children exiting at once) go out as one
+        # write per client, not one per event and client. The flush is scheduled with the
+        # first of them, so it runs before the request steps scheduled after it: a reply
+        # computed after an event still follows it on the wire.
+        self._events.append(message)
+        if len(self._events) == 1:
+            assert self._loop is not None
+            self._loop.call_soon(self._flush_events)
+
+    def _flush_events(self) -> None:
+        data = b"".join(self._events)
+        self._events.clear()
         for connection in list(self.connections):
             if connection.negotiated:
-                connection.send_bytes(message)
+                connection.send_bytes(data)
 
     # --- shutting down ------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ runs, from any thread, executor or task, passes through the plugins.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 from collections.abc import Iterable, Iterator
@@ -157,10 +158,30 @@ class Host:
         with self.monitored():
             return self.drivers[driver].call(operation, **arguments)
 
-    def reload(self) -> None:
-        """Ask every running driver to re-read its configuration (SIGHUP)."""
+    def config_keys(self) -> tuple[ConfigKey, ...]:
+        """Return the settings corrald.conf may hold for the core, the plugins and drivers.
+
+        These are what :meth:`open` reads, less its ``extra_keys`` (the daemon's own).
+
+        Raises:
+            CorralError: If two owners declare the same setting name.
+        """
+        return config_keys(self.registry)
+
+    def reload(self, config: Config | None = None) -> None:
+        """Ask every running driver to re-read its configuration (SIGHUP).
+
+        Args:
+            config: The settings read again (None keeps those in force). Each driver's
+                context carries them before its ``reload()`` runs, so a changed setting
+                (``hook_timeout``) takes effect there.
+        """
+        if config is not None:
+            self.config = config
         with self.monitored():
             for driver in self.drivers.values():
+                if config is not None:
+                    driver.rebind(dataclasses.replace(driver.context, config=config))
                 driver.reload()
 
     def shutdown(self) -> None:

@@ -4,7 +4,7 @@
 the installed ``corrald --root TMP -f TMP/corrald.conf`` with a stand-in NOTIFY_SOCKET,
 waits for ``READY=1`` and returns a :class:`Corrald`; it is stopped with SIGTERM (and must
 exit 0) when the test ends. The test drivers of ``helpers/testdrivers.py`` (``echo``,
-``broken``) are installed for it as a real distribution on its PYTHONPATH; the default
+``broken``, ``fakenode``) are installed for it as a real distribution on its PYTHONPATH; the default
 configuration starts ``echo``. ``daemon.client()`` connects a :class:`QmpTestClient`
 (negotiated unless ``negotiate=False``) to the read-write, read-only (``"ro"``) or admin
 (``"admin"``) socket.
@@ -35,6 +35,7 @@ SOCKETS = {"rw": "corrald-sock", "ro": "corrald-sock-ro", "admin": "corrald-admi
 _ENTRY_POINTS = """[corral.drivers]
 echo = corral_daemon_testdrivers:EchoDriver
 broken = corral_daemon_testdrivers:BrokenDriver
+fakenode = corral_daemon_testdrivers:FakeRootNode
 """
 
 

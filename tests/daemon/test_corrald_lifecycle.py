@@ -178,3 +178,30 @@ def test_a_dead_daemons_stale_sockets_are_replaced(corrald: StartCorrald) -> Non
     assert second.client().call("echo-list") == []
 
 
+
+
+def test_timeout_waits_for_a_running_exec(corrald: StartCorrald) -> None:
+    daemon = corrald("drivers = []\n", args=["--timeout", "0.5"])
+    client = daemon.client()
+    pid = client.call("guest-exec", path="/bin/sleep", arg=["2"])["pid"]
+    client.close()
+    daemon.clients.remove(client)
+    time.sleep(1.5)
+    assert daemon.process.poll() is None, "a running guest-exec child keeps corrald alive"
+    assert os.path.exists(f"/proc/{pid}")
+    assert daemon.process.wait(10) == 0  # idle once the child is gone
+
+
+def test_timeout_waits_for_an_open_pipe(corrald: StartCorrald) -> None:
+    daemon = corrald("drivers = []\n", args=["--timeout", "0.5"])
+    client = daemon.client()
+    handle = client.call("guest-pipe-open", mode="r")
+    client.close()
+    daemon.clients.remove(client)
+    time.sleep(1.5)
+    assert daemon.process.poll() is None, "an open pipe handle keeps corrald alive"
+    client = daemon.client()
+    assert client.call("guest-file-close", handle=handle) == {}
+    client.close()
+    daemon.clients.remove(client)
+    assert daemon.process.wait(10) == 0

@@ -9,6 +9,7 @@ import pytest
 from corral.core import (
     Command,
     ConfigError,
+    ConfigKey,
     CorralError,
     Driver,
     DriverContext,
@@ -20,7 +21,7 @@ from corral.core import (
     operation,
 )
 from corral.core.hookspecs import LifecycleEvent, hookimpl
-from corral.core.host import Host, Registry
+from corral.core.host import Host, Registry, load_config
 
 
 class Counter(Driver):
@@ -263,3 +264,31 @@ def test_a_plugin_failing_on_an_event_or_a_registration_is_named(tmp_path: Path)
     with pytest.raises(CorralError, match="corral_driver_registered hookimpl of the plugin "
                                           "'registrar' failed with KeyError: 'counter'"):
         host.start_driver("counter")
+
+
+class Limited(Driver):
+    """Reads a setting of its own in reload(), as the hooks driver reads hook_timeout."""
+
+    config_keys = (ConfigKey("limited_max", "int", 8, "A test limit."),)
+
+    def initialize(self, context: DriverContext) -> None:
+        super().initialize(context)
+        self.seen = [context.config.get("limited_max")]
+
+    def reload(self) -> None:
+        self.seen.append(self.context.config.get("limited_max"))
+
+
+def test_reload_hands_the_settings_read_again_to_every_driver(tmp_path: Path) -> None:
+    host = make_host(tmp_path, limited=Limited)
+    driver = host.start_driver("limited")
+    assert isinstance(driver, Limited)
+    conf = tmp_path / "corrald.conf"
+    conf.write_text("limited_max = 3\n")
+    new = load_config(conf, host.config_keys())
+    host.reload(new)
+    assert driver.seen == [8, 3] and host.config is new
+    assert driver.context.name == "limited"  # the rest of the context is kept
+    host.reload()  # no settings given: those in force
+    assert driver.seen == [8, 3, 3]
+    assert [key.name for key in host.config_keys()][-1] == "limited_max"

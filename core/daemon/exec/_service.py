@@ -64,6 +64,16 @@ class ExecService:
         self._pipes = PipeTable(settings.max_pipes)
         self._closed = False
 
+    @property
+    def busy(self) -> bool:
+        """True while a child runs (or its output drains) or a pipe handle is open.
+
+        corrald's ``--timeout`` does not count such a daemon idle: exiting would kill the
+        child, and a client may come back for a pipe's data.
+        """
+        return len(self._pipes) > 0 or any(not record.finished
+                                           for record in self._records.values())
+
     async def start(self) -> None:
         """Attach to the running event loop (the daemon's)."""
         self._loop = asyncio.get_running_loop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from typing import Any
 
 import pytest
@@ -49,3 +50,33 @@ def test_200_concurrent_execs_are_all_answered(kit: Any) -> None:
         assert status["exitcode"] == 0 and kit.unb64(status["out-data"]) == f"{n}\n".encode()
     assert sorted(data["pid"] for _, data in events) == sorted(pid for pid, _ in answers)
     assert children == []
+
+
+@pytest.mark.slow
+def test_200_clients_exec_at_once_over_the_socket(corrald: Any, kit: Any) -> None:
+    daemon = corrald("drivers = []\n")
+    clients = [daemon.client() for _ in range(200)]
+    for n, client in enumerate(clients):  # every request is sent before any reply is read
+        client.send({"execute": "guest-exec", "id": n, "arguments": {
+            "path": "/bin/sh", "arg": ["-c", f"sleep 0.2; echo {n}"], "capture-output": True}})
+    pids = []
+    for n, client in enumerate(clients):
+        reply = client.reply()
+        assert reply["id"] == n and "return" in reply, reply
+        pids.append(reply["return"]["pid"])
+    assert len(set(pids)) == 200
+    deadline = time.monotonic() + 60
+    for n, (client, pid) in enumerate(zip(clients, pids, strict=True)):
+        while not (status := client.call("guest-exec-status", pid=pid))["exited"]:
+            assert time.monotonic() < deadline, f"pid {pid} still running: {status}"
+            time.sleep(0.01)
+        assert status["exitcode"] == 0 and kit.unb64(status["out-data"]) == f"{n}\n".encode()
+    # No record lost: every client was told of every exit, and every status is still there.
+    watcher = clients[0]
+    exited = {event["data"]["pid"] for event in watcher.events
+              if event["event"] == "GUEST_EXEC_EXITED"}
+    while exited != set(pids):
+        exited.add(watcher.wait_event("GUEST_EXEC_EXITED")["data"]["pid"])
+    for pid in pids:
+        assert clients[-1].call("guest-exec-status", pid=pid)["exited"] is True
+    assert kit.children_of(daemon.process.pid) == []  # every child reaped: no zombie

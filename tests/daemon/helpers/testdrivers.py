@@ -1,10 +1,11 @@
 """Drivers for corrald's tests, installed for the daemon process as a real distribution.
 
 The ``corrald`` fixture puts this file on the daemon's PYTHONPATH with a ``dist-info``
-declaring ``corral.drivers`` entry points (``echo``, ``broken``), so corrald finds them
-exactly as it finds any installed driver. Every mutating operation of ``echo`` appends
-to ``STATE/echo-effects.log`` first: a test proves "refused before anything ran" by that
-file staying empty.
+declaring ``corral.drivers`` entry points (``echo``, ``broken``, ``fakenode``), so corrald
+finds them exactly as it finds any installed driver. Every mutating operation of ``echo``
+appends to ``STATE/echo-effects.log`` first: a test proves "refused before anything ran" by
+that file staying empty. ``echo`` begins a ``start`` of its object ``boot`` in
+``initialize``, as a driver's autostart does (what the ``hooks/echo`` scripts answer).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from corral.core import CorralError, Driver, DriverContext, ErrorCode, operation
+from corral.drivers.node import NodeDriver
 
 
 class EchoDriver(Driver):
@@ -26,6 +28,7 @@ class EchoDriver(Driver):
         self.values: dict[str, int] = {}
         self.reloads = 0
         context.paths.state.mkdir(parents=True, exist_ok=True)
+        context.begin("echo", "boot", "start")  # an autostart: hook scripts may refuse it
 
     def _effect(self, what: str) -> None:
         with open(Path(self.context.paths.state, "echo-effects.log"), "a") as log:
@@ -86,6 +89,35 @@ class EchoDriver(Driver):
         self._effect("emit")
         self.context.emit("network", name, event, "from a test")
         return {}
+
+
+    @operation
+    def echo_start(self, name: str) -> dict[str, Any]:
+        """Start the object ``name``: hook scripts may refuse it, then announce it."""
+        self.context.begin("echo", name, "start")
+        self._effect(f"start {name}")
+        self.context.emit("echo", name, "started")
+        return {}
+
+    @operation(read_only=True)
+    def echo_setting(self, key: str) -> Any:
+        """Return the setting ``key`` as this driver's context has it."""
+        return self.context.config.get(key)
+
+
+class FakeRootNode(NodeDriver):
+    """The node driver on fake ``STATE/sys`` and ``STATE/run`` trees, suspending at once.
+
+    The test puts stand-ins for ``pm-is-supported``, ``rtcwake`` and ``pm-suspend`` first
+    on the daemon's PATH: this machine must never really suspend.
+    """
+
+    suspend_delay = 0.0
+
+    def initialize(self, context: DriverContext) -> None:
+        super().initialize(context)
+        self.sys_root = Path(context.paths.state, "sys")
+        self.run_root = Path(context.paths.state, "run")
 
 
 class BrokenDriver(Driver):
