@@ -2,7 +2,8 @@
 
 The shapes are QEMU's (``docs/interop/qmp-spec.rst``)::
 
-    greeting  {"QMP": {"version": {"corral": {"major", "minor", "micro"}, "package"},
+    greeting  {"QMP": {"version": {"corral": {"major", "minor", "micro"},
+                                   "qemu": (the same), "package"},
                        "capabilities": [...]}}
     request   {"execute": NAME, "arguments"?: {...}, "id"?: ANY}
     success   {"return": VALUE, "id"?: ANY}
@@ -82,8 +83,9 @@ def greeting(version: Sequence[int], package: str = "",
         capabilities: The capabilities a client may enable with ``qmp_capabilities``.
     """
     major, minor, micro = version
-    return {"QMP": {"version": {"corral": {"major": major, "minor": minor, "micro": micro},
-                                "package": package},
+    numbers = {"major": major, "minor": minor, "micro": micro}
+    # "qemu" repeats them because QEMU's qmp-shell prints version.qemu on connect.
+    return {"QMP": {"version": {"corral": numbers, "qemu": dict(numbers), "package": package},
                     "capabilities": list(capabilities)}}
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from qemu.qmp import ExecuteError, QMPClient
@@ -37,3 +40,18 @@ async def session(path: str) -> None:
 def test_qemu_qmp_drives_corrald(corrald: StartCorrald) -> None:
     daemon = corrald()
     asyncio.run(session(str(daemon.socket_path())))
+
+
+def test_qemu_qmp_shell_drives_corrald(corrald: StartCorrald) -> None:
+    """QEMU's qmp-shell (shipped with qemu.qmp) connects, shows its banner and runs commands."""
+    shell = Path(sys.executable).with_name("qmp-shell")
+    assert shell.exists(), "qemu.qmp installs qmp-shell next to the interpreter"
+    daemon = corrald()
+    for kind in ("rw", "ro"):
+        done = subprocess.run([str(shell), str(daemon.socket_path(kind))],
+                              input="query-version\necho-get key=nothing\n", text=True,
+                              capture_output=True, timeout=60, check=False)
+        assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
+        assert "Connected to QEMU 0." in done.stdout
+        assert '"corral"' in done.stdout or "'corral'" in done.stdout  # query-version's return
+        assert "GenericError" in done.stdout  # echo-get of a missing key: an error, shown

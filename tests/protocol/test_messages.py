@@ -26,7 +26,8 @@ from corral.core.protocol import (
 
 def test_greeting_has_qemus_shape() -> None:
     assert greeting((0, 1, 2), capabilities=["x"]) == {"QMP": {
-        "version": {"corral": {"major": 0, "minor": 1, "micro": 2}, "package": ""},
+        "version": {"corral": {"major": 0, "minor": 1, "micro": 2},
+                    "qemu": {"major": 0, "minor": 1, "micro": 2}, "package": ""},
         "capabilities": ["x"]}}
 
 
