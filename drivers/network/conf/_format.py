@@ -61,7 +61,8 @@ def format_network(definition: NetworkDefinition) -> str:
 def _forward(out: XMLWriter, forward: Forward | None) -> None:
     if forward is None:
         return
-    with out.element("forward", [("dev", forward.dev), ("mode", forward.mode)]):
+    # libvirt writes the mode it defaulted to: <forward/> reads back as mode="nat".
+    with out.element("forward", [("dev", forward.dev), ("mode", forward.effective_mode)]):
         nat = forward.nat
         if nat is not None:
             with out.element("nat", [("ipv6", YES_NO.word(nat.ipv6))]):

@@ -237,3 +237,13 @@ def test_a_route_must_have_a_reachable_gateway_of_its_family() -> None:
     mixed = base.format("<route family='ipv6' address='fd01::' prefix='64' gateway='10.9.0.254'/>")
     with pytest.raises(XMLError, match="gateway '10.9.0.254' is not of the address family"):
         parse_network(mixed)
+
+
+def test_a_forward_without_a_mode_is_written_as_libvirt_writes_it() -> None:
+    """libvirt defaults <forward/> to nat and writes the mode it chose (net-dumpxml)."""
+    xml = ("<network><name>n</name><forward/>"
+           "<ip address='10.9.0.1' netmask='255.255.255.0'/></network>")
+    written = format_network(parse_network(xml))
+    assert "<forward mode='nat'/>" in written
+    forward = parse_network(written).forward
+    assert forward is not None and forward.mode == "nat"
