@@ -69,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[:1] == ["--version"]:  # the common case, without building any parser
             print(f"corral {_version()}")
             return 0
+        if len(argv) == 2 and argv[0] == "tunnel" and not argv[1].startswith("-"):
+            from corral.core.cli._tunnel import tunnel  # every ssh:// connection starts one
+
+            return tunnel(argv[1])
         from corral.core.cli._commands import find, verb_parser
 
         args = build_parser().parse_args(argv)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from corral.core.client._messages import Event
 from corral.core.client._sync import Client, Subscription, connect
-from corral.core.client._uri import DEFAULT_URI_ENV, Address, resolve
+from corral.core.client._uri import DEFAULT_URI_ENV, Address, SshTarget, resolve
 
 if TYPE_CHECKING:
     from corral.core.client._async import AsyncClient, EventStream, connect_async
@@ -32,6 +32,7 @@ __all__ = [
     "Address",
     "AsyncClient",
     "Client",
+    "SshTarget",
     "Event",
     "EventStream",
     "Subscription",
