@@ -9,7 +9,7 @@ from pathlib import Path
 from corral.core import CorralError
 from corral.core.client import HostEvent, connect_many
 
-from tests.daemon.remote.conftest import free_port
+from tests.daemon.remote.sshd import free_port
 from tests.daemon.remote.test_ssh_transport import cli
 
 

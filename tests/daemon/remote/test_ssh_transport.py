@@ -163,7 +163,7 @@ def test_an_unknown_host_key_fails_cleanly_and_no_verify_accepts_it(sshd, corral
 
 def test_an_unreachable_host_fails_cleanly(sshd, corrald) -> None:
     daemon = corrald()
-    from tests.daemon.remote.conftest import free_port
+    from tests.daemon.remote.sshd import free_port
 
     uri = sshd.uri(daemon.socket_path(), port=free_port())
     message = _failure(uri, sshd.env())
