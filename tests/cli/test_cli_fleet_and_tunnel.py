@@ -59,6 +59,15 @@ def test_the_tunnel_relays_bytes_both_ways_and_exits_at_end_of_input(tmp_path: P
     assert result.stdout == data
 
 
+def test_the_tunnel_resolves_a_unix_uri_on_its_own_host(tmp_path: Path) -> None:
+    server = _echo_server(tmp_path / "s")
+    result = subprocess.run([sys.executable, "-m", "corral.core.cli", "tunnel",
+                             f"unix:///system?socket={tmp_path}/s"], input=b"ping",
+                            capture_output=True, timeout=60)
+    server.close()
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"ping", b"")
+
+
 def test_the_tunnel_exits_when_the_daemon_closes(tmp_path: Path) -> None:
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(tmp_path / "s"))

@@ -1,9 +1,10 @@
 """A real OpenSSH server on loopback for the remote tests and bench/remote.py.
 
-:func:`start_sshd` starts ``/usr/sbin/sshd -D -e`` on a free high port of 127.0.0.1 with a host key
-and an authorized client key made for the test (``StrictModes no``, ``UsePAM no``), and
-writes the client side its own ssh_config, used through ``$CORRAL_SSH`` (``ssh -F CONFIG``): the
-machine's ``/etc/ssh`` and ``~/.ssh`` are never read for the test's settings nor written.
+:func:`start_sshd` starts ``/usr/sbin/sshd -D -e`` on a free high port of 127.0.0.1
+with a host key and an authorized client key made for the test (``StrictModes no``,
+``UsePAM no``), and writes the client side its own ssh_config, used through
+``$CORRAL_SSH`` (``ssh -F CONFIG``): the machine's ``/etc/ssh`` and ``~/.ssh`` are
+never read for the test's settings nor written.
 The remote ``corral`` is found through the URI's ``command=`` parameter (libvirt's
 ``command=``), pointing at this venv's ``corral``: the sshd session's PATH does not hold
 it. The only thing created outside the test's directory is sshd's privilege separation

@@ -57,9 +57,10 @@ def test_a_verb_round_trip_over_ssh(sshd, corrald) -> None:
     with pytest.raises(ChildProcessError):
         os.waitpid(ssh_pid, os.WNOHANG)
     assert wait_gone(daemon.socket_path()) == []
-    result = cli("-c", uri, "version", env=sshd.env())
-    assert result.returncode == 0, result.stderr
-    assert "Running daemon: corrald" in result.stdout
+    for args, extra in ((("-c", uri), {}), ((), {"CORRAL_DEFAULT_URI": uri})):
+        result = cli(*args, "version", env={**sshd.env(), **extra})
+        assert result.returncode == 0, result.stderr
+        assert "Running daemon: corrald" in result.stdout
 
 
 def test_an_exec_round_trip_over_ssh(sshd, corrald) -> None:
@@ -145,6 +146,9 @@ def test_a_wrong_key_fails_cleanly(sshd, corrald) -> None:
     assert caught.value.code == ErrorCode.SYSTEM_ERROR
     assert caught.value.detail["host"] == "127.0.0.1"
     assert caught.value.detail["status"] == 255
+    with pytest.raises(CorralError) as from_asyncio:
+        asyncio.run(connect_async(uri))
+    assert str(from_asyncio.value) == str(caught.value)
 
 
 def test_an_unknown_host_key_fails_cleanly_and_no_verify_accepts_it(sshd, corrald) -> None:
