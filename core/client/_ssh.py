@@ -106,6 +106,7 @@ class SshTunnel:
             theirs.close()
         error_fd = self._command.error_fd
         self._stderr = error_fd if error_fd is not None else -1
+        self._started = time.monotonic()
 
     def failure(self, cause: CorralError) -> CorralError:
         """Close the connection after it failed before the greeting; return why, ssh's way.
@@ -114,7 +115,9 @@ class SshTunnel:
             cause: What the client saw (the connection closed, or no answer in time).
         """
         self.socket.close()
-        deadline = time.monotonic() + _EXIT_GRACE
+        # Past the greeting deadline ssh is hung, not ending: no grace to wait out.
+        hung = time.monotonic() - self._started >= GREETING_TIMEOUT
+        deadline = time.monotonic() + (0.2 if hung else _EXIT_GRACE)
         stderr = self._read_stderr(deadline)
         status = self._reap(deadline)
         text = " ".join(line.strip() for line in stderr.splitlines()

@@ -22,17 +22,20 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
                           env=env, stdin=subprocess.DEVNULL)
 
 
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def tunnels_for(socket_path: Path) -> list[int]:
     """The pids of every process whose command line names ``socket_path`` (tunnels)."""
     found = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if str(socket_path).encode() in cmdline and b"tunnel" in cmdline:
-                found.append(int(entry))
+        cmdline = _cmdline(entry) if entry.isdigit() else b""
+        if str(socket_path).encode() in cmdline and b"tunnel" in cmdline:
+            found.append(int(entry))
     return found
 
 
@@ -190,3 +193,27 @@ def test_a_remote_daemon_not_running_fails_cleanly(sshd, tmp_path: Path) -> None
     assert _failure(uri, sshd.env()) == (
         "error: cannot reach the daemon on '127.0.0.1': Failed to connect socket to "
         f"'{tmp_path}/none-sock': No such file or directory\n")
+
+
+def test_a_host_that_never_answers_is_abandoned_at_the_deadline(
+        sshd, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import socket
+
+    from corral.core.client import _ssh
+
+    monkeypatch.setattr(_ssh, "GREETING_TIMEOUT", 1.0)
+    silent = socket.socket()  # accepts the TCP connection, never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(CorralError) as caught:
+        connect(sshd.uri(tmp_path / "sock", port=port))
+    silent.close()
+    assert time.monotonic() - started < 5  # the deadline, not ssh's 10 s ConnectTimeout
+    ssh_argv = f"-p\0{port}\0".encode()
+    assert not [pid for pid in os.listdir("/proc") if pid.isdigit()
+                and ssh_argv in _cmdline(pid)]  # the hung ssh was killed and reaped
+    assert str(caught.value).startswith(
+        "'127.0.0.1' did not answer over ssh within 1 seconds (")
+    assert caught.value.code == ErrorCode.SYSTEM_ERROR
