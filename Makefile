@@ -6,7 +6,7 @@ VENV          := .venv
 BENCH_VENV    := .bench-venv
 PY            := $(VENV)/bin/python
 PIP           := $(VENV)/bin/pip
-APT_PACKAGES  := dnsmasq-base tgt libiscsi-bin open-iscsi udhcpc iproute2 util-linux libcap2-bin gcc libc6-dev nftables dnsutils
+APT_PACKAGES  := dnsmasq-base tgt libiscsi-bin open-iscsi udhcpc iproute2 util-linux libcap2-bin gcc libc6-dev nftables dnsutils openssh-server
 STAMP         := $(VENV)/.installed
 
 .PHONY: run test lint pytest bench system-deps install dev clean

@@ -56,7 +56,7 @@ def header() -> str:
     ])
 
 
-BENCHMARKS = ("spawn", "capture", "xml", "exec", "dnsmasq_render", "network_lifecycle")
+BENCHMARKS = ("spawn", "capture", "xml", "exec", "dnsmasq_render", "network_lifecycle", "remote")
 
 
 def main() -> int:

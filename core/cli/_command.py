@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TextIO
 
-__all__ = ["CliCommand", "Console"]
+__all__ = ["CliCommand", "Console", "Rows"]
+
+#: A table as a verb hands it over: its header and its rows.
+Rows = tuple[tuple[str, ...], list[tuple[str, ...]]]
 
 
 class Console(NamedTuple):
@@ -24,12 +27,15 @@ class Console(NamedTuple):
         err: Standard error.
         quiet: ``-q``: say nothing on success.
         json: ``--json``: results as one JSON object per line instead of text.
+        tables: When a list, :meth:`table` and :meth:`block` append there instead of
+            printing (``--hosts`` merges every host's into one table).
     """
 
     out: TextIO
     err: TextIO
     quiet: bool = False
     json: bool = False
+    tables: list[Rows] | None = None
 
     # NamedTuples, not dataclasses: dataclasses imports inspect, a tenth of a start.
 
@@ -43,6 +49,24 @@ class Console(NamedTuple):
     def write(self, text: str) -> None:
         """Write ``text`` as it is to standard output (tables, XML, ``--json`` values)."""
         self.out.write(text)
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        """Print a table as virsh does (``-q``: without the header and the rule)."""
+        if self.tables is not None:
+            self.tables.append((tuple(header), [tuple(map(str, row)) for row in rows]))
+            return
+        from corral.core.cli._render import table
+
+        self.out.write(table(header, rows, quiet=self.quiet))
+
+    def block(self, pairs: Sequence[tuple[str, object]], *, width: int = 15) -> None:
+        """Print ``Key:  value`` lines (net-info); one row of a table when recording."""
+        if self.tables is not None:
+            self.tables.append((tuple(k for k, _ in pairs), [tuple(str(v) for _, v in pairs)]))
+            return
+        from corral.core.cli._render import block
+
+        self.out.write(block(pairs, width=width))
 
     def say(self, text: str) -> None:
         """Write one line that only confirms a success (``-q`` drops it, as virsh's)."""

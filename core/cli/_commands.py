@@ -12,7 +12,7 @@ import argparse
 from typing import NoReturn
 
 from corral.core import CorralError, ErrorCode, ErrorDomain
-from corral.core.cli import _completion, _dumpconf, _exec, _help
+from corral.core.cli import _completion, _dumpconf, _exec, _help, _tunnel
 from corral.core.cli._command import CliCommand
 from corral.core.cli._table import command
 from corral.core.cli._verbs import VERBS
@@ -55,6 +55,7 @@ COMMANDS: tuple[CliCommand, ...] = (
     *(command(verb) for verb in VERBS[1:]),
     _validate(),
     _dumpconf.COMMAND,
+    _tunnel.COMMAND,
 )
 
 _BY_NAME = {entry.name: entry for entry in COMMANDS}

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from corral.core.cli._command import Console
-from corral.core.cli._render import block, size, table, yes_no
+from corral.core.cli._render import size, yes_no
 from corral.core.cli._table import Show, values
 
 __all__ = [
@@ -83,7 +83,7 @@ def _listing(header: tuple[str, ...], row: Callable[[dict[str, Any]], tuple[str,
             key = "name" if getattr(args, "name", False) else "uuid"
             console.write("".join(f"{item.get(key, '-')}\n" for item in items))
             return
-        console.write(table(header, [row(item) for item in items], quiet=console.quiet))
+        console.table(header, [row(item) for item in items])
 
     return show
 
@@ -112,7 +112,7 @@ def secret_list(value: Any, args: argparse.Namespace, console: Console) -> None:
         if isinstance(usage, dict):
             usage = " ".join(str(v) for v in (usage.get("type"), usage.get("target")) if v)
         rows.append((str(item.get("uuid", "-")), str(usage or "-")))
-    console.write(table(("UUID", "Usage"), rows, quiet=console.quiet))
+    console.table(("UUID", "Usage"), rows)
 
 
 def vol_list(value: Any, args: argparse.Namespace, console: Console) -> None:
@@ -127,7 +127,7 @@ def vol_list(value: Any, args: argparse.Namespace, console: Console) -> None:
     else:
         header = ("Name", "Path")
         rows = [(str(v.get("name", "-")), str(v.get("path", "-"))) for v in items]
-    console.write(table(header, rows, quiet=console.quiet))
+    console.table(header, rows)
 
 
 def dhcp_leases(value: Any, args: argparse.Namespace, console: Console) -> None:
@@ -143,17 +143,17 @@ def dhcp_leases(value: Any, args: argparse.Namespace, console: Console) -> None:
                      str(lease.get("clientid") or "-")))
     header = ("Expiry Time", "MAC address", "Protocol", "IP address", "Hostname",
               "Client ID or DUID")
-    console.write(table(header, rows, quiet=console.quiet))
+    console.table(header, rows)
 
 
 def net_info(value: Any, args: argparse.Namespace, console: Console) -> None:
     """virsh's ``net-info`` block."""
     info = values(value)
-    console.write(block([
+    console.block([
         ("Name", info.get("name", "-")), ("UUID", info.get("uuid", "-")),
         ("Active", yes_no(info.get("active"))), ("Persistent", yes_no(info.get("persistent"))),
         ("Autostart", yes_no(info.get("autostart"))), ("Bridge", info.get("bridge") or "-"),
-    ]))
+    ])
 
 
 def pool_info(value: Any, args: argparse.Namespace, console: Console) -> None:
@@ -168,7 +168,7 @@ def pool_info(value: Any, args: argparse.Namespace, console: Console) -> None:
         shown = (lambda n: n) if args.bytes else size
         pairs += [(key.capitalize(), shown(info.get(key)))
                   for key in ("capacity", "allocation", "available")]
-    console.write(block(pairs))
+    console.block(pairs)
 
 
 def node_memory_stats(value: Any, args: argparse.Namespace, console: Console) -> None:
@@ -189,7 +189,7 @@ def node_cpu_stats(value: Any, args: argparse.Namespace, console: Console) -> No
 def node_info(value: Any, args: argparse.Namespace, console: Console) -> None:
     """virsh's ``nodeinfo`` block (``%-20s``)."""
     info = values(value)
-    console.write(block([
+    console.block([
         ("CPU model", info.get("model", "-")), ("CPU(s)", info.get("cpus", "-")),
         ("CPU frequency", f"{info.get('mhz', '-')} MHz"),
         ("CPU socket(s)", info.get("sockets", "-")),
@@ -197,4 +197,4 @@ def node_info(value: Any, args: argparse.Namespace, console: Console) -> None:
         ("Thread(s) per core", info.get("threads", "-")),
         ("NUMA cell(s)", info.get("nodes", "-")),
         ("Memory size", f"{info.get('memory', '-')} KiB"),
-    ], width=20))
+    ], width=20)

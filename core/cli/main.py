@@ -1,6 +1,6 @@
 """The ``corral`` entry point: global options, one command, virsh's exit statuses.
 
-``corral [-c SOCKET|URI] [--root DIR] [-r] [-q] [--json] COMMAND ARGS``. The global
+``corral [-c SOCKET|URI | --hosts FILE] [--root DIR] [-r] [-q] [--json] COMMAND ARGS``. The global
 options are read first and the command's own parser is built only for the command that
 runs, so a start costs only what that command needs. Any
 :class:`~corral.core.CorralError`, and any usage mistake, ends as ``error: <message>`` on
@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from corral.core import CorralError
+from corral.core import CorralError, ErrorCode, ErrorDomain
 from corral.core.cli._command import CliCommand, Console
 
 __all__ = ["build_parser", "main"]
@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--root", metavar="DIR", help="the daemon started with --root DIR")
     parser.add_argument("-r", "--readonly", action="store_true", help="connect read-only")
+    parser.add_argument("--hosts", metavar="FILE",
+                        help="run the command on every URI of FILE (one per line) at once")
     parser.add_argument("-q", "--quiet", action="store_true", help="say nothing on success")
     parser.add_argument("--json", action="store_true",
                         help="print the command's return value as JSON")
@@ -69,12 +71,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[:1] == ["--version"]:  # the common case, without building any parser
             print(f"corral {_version()}")
             return 0
+        if len(argv) == 2 and argv[0] == "tunnel" and not argv[1].startswith("-"):
+            from corral.core.cli._tunnel import tunnel  # every ssh:// connection starts one
+
+            return tunnel(argv[1])
         from corral.core.cli._commands import find, verb_parser
 
         args = build_parser().parse_args(argv)
         entry: CliCommand = find(args.verb)
         verb_parser(entry).parse_args(args.arguments, namespace=args)
         console = Console(sys.stdout, sys.stderr, quiet=args.quiet, json=args.json)
+        if args.hosts is not None:
+            return _run_on_hosts(args, console)
         return entry.run(args, console)
     except CorralError as exc:
         console.error(str(exc))
@@ -86,6 +94,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `corral ... | head`: the reader left, nothing to report
         return 1
+
+
+def _run_on_hosts(args: argparse.Namespace, console: Console) -> int:
+    from corral.core.cli import _fleet
+    from corral.core.cli._verbs import VERBS
+
+    verb = next((verb for verb in VERBS if verb.name == args.verb), None)
+    if verb is None or args.connect is not None or args.root is not None:
+        why = (f"'{args.verb}' cannot run on several hosts (--hosts runs the daemon verbs "
+               "of 'corral help')" if verb is None else "--hosts replaces -c and --root")
+        raise CorralError(f"{why}.", domain=ErrorDomain.CLI, code=ErrorCode.INVALID_ARG)
+    return _fleet.run(verb, args, console)
 
 
 def _version() -> str:

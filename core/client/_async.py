@@ -46,8 +46,9 @@ class AsyncClient:
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 address: Address) -> None:
+                 address: Address, closer: Callable[[], None] | None = None) -> None:
         self.address = address
+        self._closer = closer  # what else ends with the connection (an ssh to reap)
         self.greeting: dict[str, Any] = {}
         self._reader, self._writer = reader, writer
         self._ids = ids("corral")
@@ -82,6 +83,9 @@ class AsyncClient:
         self._writer.close()
         with contextlib.suppress(OSError):
             await self._writer.wait_closed()
+        closer, self._closer = self._closer, None
+        if closer is not None:
+            await asyncio.to_thread(closer)
 
     async def call(self, name: str, /, **arguments: Any) -> Any:
         """Run ``name`` and return its ``return`` value (see :meth:`Client.call`)."""
@@ -234,6 +238,8 @@ async def connect_async(
 ) -> AsyncClient:
     """Connect to corrald from asyncio and negotiate QMP (arguments as :func:`connect`)."""
     address = resolve(uri, root=root, readonly=readonly)
+    if address.remote is not None:
+        return await _connect_ssh(address)
     try:
         reader, writer = await asyncio.open_unix_connection(address.socket, limit=MAX_MESSAGE)
     except OSError as exc:
@@ -244,4 +250,31 @@ async def connect_async(
     except BaseException:
         await client.close()
         raise
+    return client
+
+
+async def _connect_ssh(address: Address) -> AsyncClient:
+    from corral.core.client._ssh import GREETING_TIMEOUT, SshTunnel
+
+    tunnel = await asyncio.to_thread(SshTunnel, address)
+    try:
+        reader, writer = await asyncio.open_unix_connection(sock=tunnel.socket,
+                                                            limit=MAX_MESSAGE)
+    except BaseException:
+        tunnel.socket.close()
+        await asyncio.to_thread(tunnel.close)
+        raise
+    client = AsyncClient(reader, writer, address)
+    try:
+        await asyncio.wait_for(client._start(), GREETING_TIMEOUT)
+    except (CorralError, TimeoutError) as exc:
+        await client.close()
+        cause = exc if isinstance(exc, CorralError) else closed("the greeting").with_message(
+            "no greeting came.")
+        raise await asyncio.to_thread(tunnel.failure, cause) from None
+    except BaseException:
+        await client.close()
+        await asyncio.to_thread(tunnel.close)
+        raise
+    client._closer = tunnel.close
     return client

@@ -62,9 +62,11 @@ class Client:
         greeting: The ``QMP`` member of the daemon's greeting (version, capabilities).
     """
 
-    def __init__(self, sock: socket.socket, address: Address) -> None:
+    def __init__(self, sock: socket.socket, address: Address,
+                 closer: Callable[[], None] | None = None) -> None:
         self.address = address
         self._sock = sock
+        self._closer = closer  # what else ends with the connection (an ssh to reap)
         self._buffer = bytearray()
         self._scanned = 0  # how much of the buffer holds no line end
         self._ids = ids("corral")
@@ -82,6 +84,9 @@ class Client:
     def close(self) -> None:
         """Close the connection (calling it twice is harmless)."""
         self._sock.close()
+        closer, self._closer = self._closer, None
+        if closer is not None:
+            closer()
 
     def call(self, name: str, /, **arguments: Any) -> Any:
         """Run the command ``name`` and return its ``return`` value.
@@ -227,9 +232,12 @@ def connect(
     Raises:
         CorralError: INVALID_ARG for a bad URI; SYSTEM_ERROR when the daemon is not
             running (libvirt's ``Failed to connect socket to '...': ...``).
-        NoSupportError: For remote (``ssh://``) URIs.
+        CorralError: SYSTEM_ERROR naming the host, with ssh's own message, when an
+            ``ssh://`` connection fails (see :mod:`corral.core.client._ssh`).
     """
     address = resolve(uri, root=root, readonly=readonly)
+    if address.remote is not None:
+        return _connect_ssh(address)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     try:
         sock.connect(address.socket)
@@ -240,6 +248,23 @@ def connect(
     except BaseException:
         sock.close()
         raise
+
+
+def _connect_ssh(address: Address) -> Client:
+    from corral.core.client._ssh import GREETING_TIMEOUT, SshTunnel
+
+    tunnel = SshTunnel(address)
+    tunnel.socket.settimeout(GREETING_TIMEOUT)  # an ssh that never answers cannot hang us
+    try:
+        client = Client(tunnel.socket, address, closer=tunnel.close)
+    except CorralError as exc:
+        raise tunnel.failure(exc) from None
+    except BaseException:
+        tunnel.socket.close()
+        tunnel.close()
+        raise
+    tunnel.socket.settimeout(None)
+    return client
 
 
 def connect_failed(address: Address, exc: OSError) -> CorralError:

@@ -7,40 +7,76 @@ puts the system layout under ``DIR``. With none of them, ``$CORRAL_DEFAULT_URI``
 then the system daemon for root and the session daemon for anyone else (libvirt's
 ``qemu:///system`` / ``qemu:///session`` default). Read-only connections use the ``-ro``
 sibling of the socket, as libvirtd's ``libvirt-sock-ro`` does.
+
+``ssh://[USER@]HOST[:PORT]/system`` (or ``/session``) names a daemon on another host,
+reached through the system's ``ssh`` (:mod:`corral.core.client._ssh`); its query takes
+libvirt's ``socket``, ``keyfile``, ``known_hosts``, ``no_verify``, ``command`` and
+``mode``. Query values are percent-decoded as libvirt's (``+`` stays a plus sign).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote, urlsplit
 
-from corral.core import CorralError, ErrorCode, ErrorDomain, NoSupportError
+from corral.core import CorralError, ErrorCode, ErrorDomain
 
-__all__ = ["DEFAULT_URI_ENV", "SOCKET_NAME", "Address", "resolve"]
+__all__ = ["DEFAULT_URI_ENV", "SOCKET_NAME", "Address", "SshTarget", "resolve"]
 
 #: The environment variable holding the default URI (libvirt's ``LIBVIRT_DEFAULT_URI``).
 DEFAULT_URI_ENV = "CORRAL_DEFAULT_URI"
 #: The read-write socket's name in the runtime directory; ``-ro`` is appended for read-only.
 SOCKET_NAME = "corrald-sock"
 _RO_SUFFIX = "-ro"
-_QUERY_KEYS = ("socket", "mode")
+_UNIX_KEYS = ("socket", "mode")
+_SSH_KEYS = ("socket", "keyfile", "known_hosts", "no_verify", "command", "mode")
+#: The program the remote side runs as ``COMMAND tunnel SOCKET`` unless ``command=`` says.
+REMOTE_COMMAND = "corral"
+# A word ssh would read as an option, or a control character: never a host or a user.
+_BAD_NAME = re.compile(r"^-|[\x00-\x20\x7f]")
+
+
+class SshTarget(NamedTuple):
+    """The remote end of an ``ssh://`` URI.
+
+    Attributes:
+        host: The host ssh connects to (a name, an address, or an ``~/.ssh/config`` alias).
+        user: The remote user (None: ssh's choice).
+        port: The port (None: ssh's choice, 22 unless its configuration says).
+        keyfile: The private key to authenticate with (``-i``).
+        known_hosts: The known-hosts file (``UserKnownHostsFile``).
+        no_verify: Accept a host key not seen before (``StrictHostKeyChecking=accept-new``).
+        command: The remote ``corral`` program.
+    """
+
+    host: str
+    user: str | None = None
+    port: int | None = None
+    keyfile: str | None = None
+    known_hosts: str | None = None
+    no_verify: bool = False
+    command: str = REMOTE_COMMAND
 
 
 class Address(NamedTuple):
     """Where a connection goes.
 
     Attributes:
-        socket: The UNIX socket's path.
+        socket: The UNIX socket's path (on the remote host when ``remote`` is set; there
+            it may be a ``unix:///session`` URI, which only the remote side can resolve).
         readonly: True for the read-only socket.
         uri: What was asked for, for messages (the URI, the path, or how it was chosen).
+        remote: The ssh end of an ``ssh://`` URI; None for a local socket.
     """
 
     socket: str
     readonly: bool
     uri: str
+    remote: SshTarget | None = None
 
 
 def resolve(
@@ -62,7 +98,6 @@ def resolve(
 
     Raises:
         CorralError: INVALID_ARG naming the part of the URI that is wrong.
-        NoSupportError: For ``ssh://`` URIs (remote hosts are not supported yet).
     """
     env = os.environ if environ is None else environ
     if uri is None and root is None:
@@ -82,22 +117,26 @@ def resolve(
 
 def _parse_uri(uri: str, *, root: str | os.PathLike[str] | None, readonly: bool,
                env: Mapping[str, str]) -> Address:
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError as exc:  # an unbalanced '[' or ']' around an IPv6 host
+        raise _invalid(f"{exc} in '{uri}'.") from None
     scheme = parts.scheme.lower()
-    if scheme == "ssh" or scheme.endswith("+ssh"):
-        raise NoSupportError(f"remote connections are not supported yet: '{uri}'.",
-                             domain=ErrorDomain.RPC, code=ErrorCode.NO_SUPPORT, uri=uri)
-    if scheme != "unix":
+    if scheme not in ("unix", "ssh"):
         raise _invalid(f"unsupported URI scheme '{parts.scheme}' in '{uri}' "
-                       "(expected unix:// or a socket path).")
-    if parts.netloc:
-        raise _invalid(f"a unix:// URI names no host, but '{uri}' names '{parts.netloc}'.")
+                       "(expected unix://, ssh:// or a socket path).")
     if parts.fragment:
         raise _invalid(f"unexpected fragment '#{parts.fragment}' in '{uri}'.")
     if parts.path not in ("/system", "/session"):
         raise _invalid(f"unknown URI path '{parts.path}' in '{uri}' "
                        "(expected /system or /session).")
-    query = _query(uri, parts.query)
+    if scheme == "ssh":
+        if root is not None:
+            raise _invalid(f"--root cannot be combined with the remote URI '{uri}'.")
+        return _ssh_address(uri, parts.netloc, parts.path, parts.query, readonly)
+    if parts.netloc:
+        raise _invalid(f"a unix:// URI names no host, but '{uri}' names '{parts.netloc}'.")
+    query = _query(uri, parts.query, _UNIX_KEYS)
     if query.get("mode") == "ro":
         readonly = True
     if root is not None and (parts.path == "/session" or "socket" in query):
@@ -111,16 +150,71 @@ def _parse_uri(uri: str, *, root: str | os.PathLike[str] | None, readonly: bool,
     return _address(path, readonly, uri=uri)
 
 
-def _query(uri: str, query: str) -> dict[str, str]:
-    try:
-        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
-    except ValueError:
-        raise _invalid(f"malformed query '{query}' in '{uri}'.") from None
+def _ssh_address(uri: str, netloc: str, path: str, query_text: str,
+                 readonly: bool) -> Address:
+    user, at, hostport = netloc.rpartition("@")
+    if not at:
+        user = ""
+    if ":" in user:
+        raise _invalid(f"'{uri}' holds a password; ssh:// URIs carry none "
+                       "(use a key, keyfile= or an agent).")
+    user = unquote(user)
+    host, port = _host_port(uri, hostport)
+    if at and (not user or _BAD_NAME.search(user)):
+        raise _invalid(f"invalid user '{user}' in '{uri}'.")
+    query = _query(uri, query_text, _SSH_KEYS)
+    no_verify = query.get("no_verify", "0")
+    if no_verify not in ("0", "1"):
+        raise _invalid(f"invalid value '{no_verify}' for URI parameter 'no_verify' in "
+                       f"'{uri}' (expected 0 or 1).")
+    readonly = readonly or query.get("mode") == "ro"
+    target = SshTarget(host, user or None, port, query.get("keyfile"),
+                       query.get("known_hosts"), no_verify == "1",
+                       query.get("command", REMOTE_COMMAND))
+    if "socket" in query:
+        remote_socket = query["socket"]
+    elif path == "/system":
+        remote_socket = str(_system_socket("/"))
+    else:  # the remote user's runtime directory: only the remote side knows it
+        remote_socket = "unix:///session"
+    if remote_socket.startswith("unix://"):
+        socket = remote_socket + ("?mode=ro" if readonly else "")
+        return Address(socket, readonly, uri, target)
+    return _address(Path(remote_socket), readonly, uri=uri)._replace(remote=target)
+
+
+def _host_port(uri: str, hostport: str) -> tuple[str, int | None]:
+    host, port_text = hostport, ""
+    if hostport.startswith("["):  # [IPv6]:port (urlsplit checked the brackets pair)
+        close = hostport.index("]")
+        host, rest = hostport[1:close], hostport[close + 1:]
+        if rest and not rest.startswith(":"):
+            raise _invalid(f"unexpected '{rest}' after the host in '{uri}'.")
+        port_text = rest[1:]
+    elif ":" in hostport:
+        host, _, port_text = hostport.rpartition(":")
+    host = unquote(host)
+    if not host:
+        raise _invalid(f"an ssh:// URI names a host, but '{uri}' names none.")
+    if _BAD_NAME.search(host):
+        raise _invalid(f"invalid host '{host}' in '{uri}'.")
+    if not port_text and ":" not in hostport.rpartition("]")[2]:
+        return host, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise _invalid(f"invalid port '{port_text}' in '{uri}' (expected 1 to 65535).")
+    return host, int(port_text)
+
+
+def _query(uri: str, query: str, known: tuple[str, ...]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for key, value in pairs:
-        if key not in _QUERY_KEYS:
+    for pair in query.split("&") if query else ():
+        key, equals, raw = pair.partition("=")
+        if not equals:
+            raise _invalid(f"malformed query '{query}' in '{uri}' (expected NAME=VALUE).")
+        key, value = unquote(key), unquote(raw)  # not unquote_plus: libvirt keeps '+'
+        if key not in known:
             raise _invalid(f"unknown URI parameter '{key}' in '{uri}' "
-                           f"(known: {', '.join(_QUERY_KEYS)}).")
+                           f"(known: {', '.join(known)}).")
         if key in found:
             raise _invalid(f"URI parameter '{key}' given twice in '{uri}'.")
         if not value or (key == "mode" and value not in ("ro", "rw")):

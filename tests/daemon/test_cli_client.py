@@ -70,8 +70,8 @@ def test_a_daemon_that_is_not_running(tmp_path: Path) -> None:
                                     "No such file or directory\n")
     bad = corral("-c", "tcp://h/system", "version")
     assert (bad.returncode, bad.stderr.decode()) == (1, "error: invalid connection URI: "
-        "unsupported URI scheme 'tcp' in 'tcp://h/system' (expected unix:// or a socket "
-        "path).\n")  # fmt: skip
+        "unsupported URI scheme 'tcp' in 'tcp://h/system' (expected unix://, ssh:// or a "
+        "socket path).\n")  # fmt: skip
 
 
 def test_a_verb_the_daemon_does_not_offer_is_no_support(daemon: Corrald) -> None:
