@@ -199,13 +199,15 @@ def describe(method: Callable[..., Any]) -> Operation:
 
 
 def type_name(hint: Any) -> str:
-    """Return a type hint in words: ``str``, ``list[str]``, ``int | None``, ``any``."""
+    """Return a type hint in words: ``str``, ``int | None``, ``any``, ``one of 'a', 'b'``."""
     if hint is Any:
         return "any"
     if hint is None or hint is type(None):
         return "None"
     if isinstance(hint, type) and not typing.get_args(hint):
         return hint.__name__
+    if typing.get_origin(hint) is typing.Literal:  # the values, not Python's typing text
+        return "one of " + ", ".join(map(repr, typing.get_args(hint)))
     return str(hint).replace("typing.", "").replace("NoneType", "None")
 
 

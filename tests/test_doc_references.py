@@ -18,3 +18,14 @@ def test_every_cited_page_exists() -> None:
             if not any(candidate.is_file() for candidate in candidates):
                 missing.append(f"{page.relative_to(ROOT)} cites {cited}")
     assert missing == []
+
+
+def test_every_corral_verb_the_docs_and_config_name_exists() -> None:
+    from corral.core.cli._commands import COMMANDS
+
+    verbs = {entry.name for entry in COMMANDS}
+    texts = [*PAGES, *sorted((ROOT / "config").glob("*.conf")), *sorted(ROOT.glob("core/**/*.py"))]
+    unknown = [f"{text.relative_to(ROOT)}: corral {verb}" for text in texts
+               for verb in re.findall(r"`{1,2}corral ([a-z][a-z-]*)", text.read_text("utf-8"))
+               if verb not in verbs]
+    assert unknown == []

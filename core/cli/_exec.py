@@ -38,8 +38,9 @@ def _add_exec(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-wait", action="store_true",
                         help="print the pid and return at once")
     parser.add_argument("path", metavar="PATH", help="the program")
-    parser.add_argument("arg", nargs=argparse.REMAINDER, metavar="ARG",
-                        help="its arguments")
+    rest = parser.add_argument("arg", nargs=argparse.REMAINDER, metavar="ARG",
+                               help="its arguments")
+    rest.required = False  # argparse marks REMAINDER required: 'corral exec' needs only PATH
 
 
 def _exec_arguments(args: argparse.Namespace) -> dict[str, Any]:

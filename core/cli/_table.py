@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
-from corral.core import CorralError, ErrorCode, ErrorDomain
+from corral.core import CorralError, ErrorCode, ErrorDomain, XMLError
 from corral.core.cli._command import CliCommand, Console
 
 __all__ = ["MAX_FILE", "Param", "Show", "Verb", "command", "connect", "read_file", "values"]
@@ -22,7 +23,7 @@ __all__ = ["MAX_FILE", "Param", "Show", "Verb", "command", "connect", "read_file
 #: The largest definition file read (virsh's VSH_MAX_XML_FILE, 10 MiB).
 MAX_FILE = 10 * 1024 * 1024
 
-Kind = Literal["str", "int", "file", "flag", "unflag", "show"]
+Kind = Literal["str", "int", "file", "xml", "flag", "unflag", "show"]
 Show = Callable[[Any, argparse.Namespace, Console], None]
 
 
@@ -33,7 +34,9 @@ class Param(NamedTuple):
         flag: ``NAME`` (a positional, upper case) or ``--option``.
         wire: The QMP argument it fills.
         help: One line for ``--help``.
-        kind: ``str`` / ``int`` (the value), ``file`` (the file's text), ``flag`` (true
+        kind: ``str`` / ``int`` (the value), ``file`` (the file's text), ``xml`` (the
+            file's text when the value names an existing file, else the value itself:
+            virsh's rule for ``net-update``'s XML), ``flag`` (true
             when given, absent otherwise), ``unflag`` (false when given, true otherwise:
             ``--disable``) or ``show`` (changes only how the result is printed).
         optional: A positional that may be left out (absent from the QMP arguments).
@@ -98,7 +101,7 @@ class Verb(NamedTuple):
             value = getattr(args, param.dest)
             if param.kind == "show" or value is None or (param.kind == "flag" and not value):
                 continue
-            if param.kind == "file":
+            if param.kind == "file" or (param.kind == "xml" and os.path.isfile(value)):
                 value = read_file(value)
             elif param.kind == "unflag":
                 value = not value
@@ -111,12 +114,32 @@ class Verb(NamedTuple):
         """Connect, run the command and print its result."""
         arguments = self.arguments(args)  # a bad file fails before any connection
         with connect(args) as client:
-            value = client.execute(self.command, arguments)
+            try:
+                value = client.execute(self.command, arguments)
+            except XMLError as exc:
+                raise self._named(exc, args) from None
         if console.json:
             console.write(json.dumps(value) + "\n")
         else:
             self.show(value, args, console)
         return 0
+
+
+    def _named(self, error: XMLError, args: argparse.Namespace) -> XMLError:
+        """The daemon's error about the file's text, naming the file as ``corral validate``.
+
+        The daemon parsed the text it was sent, so its message says ``<string>:6: ...``;
+        the user gave a path and is told ``bad.xml:6: ...``.
+        """
+        files = [getattr(args, param.dest) for param in self.params if param.kind == "file"]
+        unnamed = "<string>:"
+        if len(files) != 1 or error.detail.get("file") not in (None, "<string>") \
+                or not error.message.startswith(unnamed):
+            return error
+        from corral.core.xml import printable
+
+        return error.with_message(printable(files[0]) + error.message[len(unnamed) - 1:],
+                                  file=files[0])
 
 
 def command(verb: Verb) -> CliCommand:

@@ -57,6 +57,19 @@ def _secret_file(parser: argparse.ArgumentParser) -> None:
                         help="the file holds the raw value, not base64")
 
 
+def _current_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--current", action="store_true",
+                        help="the running network if active, else the definition (default)")
+
+
+def _affect_current(args: argparse.Namespace) -> dict[str, Any]:
+    """virsh's --current: neither live nor config, and never together with them."""
+    if args.current and (args.live or args.config):
+        raise CorralError("--current cannot be used with --live or --config.",
+                          domain=ErrorDomain.CLI, code=ErrorCode.INVALID_ARG)
+    return {}
+
+
 VERBS: tuple[Verb, ...] = (
     Verb("version", "query-version", "print the versions of corral and of the daemon",
          show.version),
@@ -77,7 +90,12 @@ VERBS: tuple[Verb, ...] = (
          show.say("Updated network {name}"),
          (_NET, Param("COMMAND", "command", "add, add-first, add-last, delete or modify"),
           Param("SECTION", "section", "the part to change (ip-dhcp-host, dns-host, ...)"),
-          Param("XML", "xml", "the XML of the part"))),
+          Param("XML", "xml", "the XML of the part, or a file holding it", "xml"),
+          Param("--parent-index", "parent-index", "which parent element (e.g. which <ip>)",
+                "int"),
+          Param("--live", "live", "change the running network", "flag"),
+          Param("--config", "config", "change the persistent definition", "flag")),
+         build=_affect_current, options=_current_option),
     Verb("net-list", "network-list", "list the networks", show.net_list,
          (_ALL, _NAME, _UUID)),
     Verb("net-dumpxml", "network-get-xml", "print a network's XML", show.xml,

@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from corral.core._errors import CorralError
+from corral.core._errors import CorralError, ErrorCode, ErrorDomain
 from corral.core._paths import HostPaths
 from corral.core._settings import Config
 from corral.core.daemon._commands import AdminCommands, QmpCommands, corral_version
@@ -121,10 +121,23 @@ class Daemon:
                 os._exit(0)
 
     def _make_directories(self) -> None:
+        """Create the runtime, config and state directories.
+
+        Raises:
+            CorralError: OPERATION_FAILED naming the directory and the reason (a root
+                that is a file, or that cannot be created).
+        """
         mode = 0o755 if self.privileged else 0o700
-        self.paths.runtime.mkdir(mode=mode, parents=True, exist_ok=True)
-        self.paths.config.mkdir(parents=True, exist_ok=True)
-        self.paths.state.mkdir(parents=True, exist_ok=True)
+        for directory, directory_mode in ((self.paths.runtime, mode),
+                                          (self.paths.config, 0o777),
+                                          (self.paths.state, 0o777)):
+            try:
+                directory.mkdir(mode=directory_mode, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CorralError(f"cannot create the directory '{directory}': "
+                                  f"{exc.strerror or exc}.", domain=ErrorDomain.DAEMON,
+                                  code=ErrorCode.OPERATION_FAILED,
+                                  path=str(directory)) from None
 
     async def _main(self) -> int:
         try:

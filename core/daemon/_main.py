@@ -14,7 +14,10 @@ __all__ = ["build_parser", "main"]
 
 
 def _seconds(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0  # refused below, with the same words as a negative number
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
     return value

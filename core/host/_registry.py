@@ -9,7 +9,7 @@ daemon with a :class:`~corral.core.CorralError` naming the entry point, its dist
 and the cause, instead of silently going missing.
 
 Each entry point's distribution, version and origin come from :mod:`importlib.metadata`
-(:meth:`Registry.entries`, the data behind ``corral driver-list``).
+(:meth:`Registry.entries`, the installed entry points by group).
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def memory_stats(sys_root: Path, proc_root: Path, cell: int = -1) -> dict[str, i
         CorralError: INVALID_ARG for a cell that does not exist; SYSTEM_ERROR if the
             file cannot be read.
     """
-    if cell < 0:
+    if cell == -1:  # libvirt's VIR_NODE_MEMORY_STATS_ALL_CELLS; any other negative is refused
         info = _meminfo(proc_root / "meminfo")
         return {"total": info["MemTotal"], "free": info["MemFree"],
                 "buffers": info.get("Buffers", 0), "cached": info.get("Cached", 0)}
@@ -100,7 +100,7 @@ def cpu_stats(proc_root: Path, cpu: int = -1) -> dict[str, int]:
         CorralError: INVALID_ARG for a CPU that /proc/stat does not list; SYSTEM_ERROR if
             it cannot be read.
     """
-    wanted = "cpu" if cpu < 0 else f"cpu{cpu}"
+    wanted = "cpu" if cpu == -1 else f"cpu{cpu}"  # -1: VIR_NODE_CPU_STATS_ALL_CPUS
     tick_ns = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
     for line in _read(proc_root / "stat").splitlines():
         label, *fields = line.split()

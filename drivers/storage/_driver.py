@@ -197,6 +197,10 @@ class StorageDriver(Driver):
     def pool_find_sources(self, type: str, host: str, port: int | None = None,  # noqa: A002
                           initiator: str | None = None) -> dict[str, Any]:
         """Ask a portal which pools it could give (libvirt's find-storage-pool-sources)."""
+        if port is not None and not 1 <= port <= 65535:  # before any tool is asked
+            raise CorralError(f"The port {port} is not a TCP port (1 to 65535).",
+                              domain=self.domain, code=ErrorCode.INVALID_ARG,
+                              argument="port", port=port)
         found = self._backend(type).find_sources(host, port, initiator)
         out = XMLWriter()
         with out.element("sources"):

@@ -111,3 +111,9 @@ def test_a_start_imports_nothing_heavy(argv: list[str]) -> None:
     loaded = done.stdout.split()
     assert "corral.core.cli.main" in loaded
     assert [m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY)] == []
+
+
+def test_exec_without_arguments_asks_only_for_path(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["exec"]) == 1
+    assert capsys.readouterr().err == (
+        "error: the following arguments are required: PATH (see 'corral exec --help').\n")

@@ -15,11 +15,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -243,3 +246,31 @@ def corrald(tmp_path: Path) -> Iterator[StartCorrald]:
                 failures.append(f"corrald exited {status}:\n{daemon.stderr()}")
         daemon.notify.close()
     assert not failures, failures
+
+
+@pytest.fixture
+def namespace() -> Iterator[str]:
+    """A fresh network namespace (a daemon's launcher: ``ip netns exec NAME``)."""
+    if os.geteuid() != 0 or shutil.which("dnsmasq") is None or shutil.which("nft") is None:
+        pytest.skip("needs root, dnsmasq and nft")
+    name = f"corral-d-{uuid.uuid4().hex[:10]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield name
+    finally:
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True,
+                              text=True, check=False).stdout.split()
+        for pid in pids:  # whatever a failure left running in it
+            os.kill(int(pid), signal.SIGKILL)
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+@pytest.fixture
+def readable_root() -> Iterator[Path]:
+    """A world-readable daemon root (dnsmasq reads its files as ``nobody``)."""
+    root = Path(tempfile.mkdtemp(prefix="corral-daemon-", dir="/var/tmp"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

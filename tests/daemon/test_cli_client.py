@@ -96,7 +96,8 @@ def _argv(verb_name: str, tmp_path: Path) -> list[str]:
             continue
         argv.append(str(definition) if param.kind == "file" else
                     "60" if param.kind == "int" else "x")
-    return [*argv, *(["--file", str(tmp_path / "value")] if verb.options else [])]
+    secret_file = ["--file", str(tmp_path / "value")] if verb.name == "secret-set-value" else []
+    return [*argv, *secret_file]
 
 
 @pytest.mark.parametrize("verb", [v.name for v in VERBS if v.command not in READ_ONLY])
@@ -214,3 +215,22 @@ def test_node_stats_read_like_virsh(corrald: StartCorrald) -> None:
         "user:", "system:", "idle:", "iowait:"]
     assert all(re.fullmatch(r".{15} +\d+", line) and len(line) == 36
                for line in cpu.splitlines())
+
+
+def test_a_definition_error_names_the_file_as_validate_does(corrald: StartCorrald,
+                                                            tmp_path: Path) -> None:
+    daemon = corrald(config='drivers = ["storage"]\n')
+    pool = tmp_path / "bad.xml"
+    pool.write_text("<pool type='iscsi'>\n<name>lab</name>\n<source>\n"
+                    "<host name='10.0.0.1'/>\n<host name='10.0.0.2'/>\n"
+                    "<device path='iqn.2026-12.lab:disk'/>\n</source>\n"
+                    "<target><path>/dev/disk/by-path</path></target>\n</pool>\n")
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<pool type='dir'>\n<name>x</name>\n")
+    for path in (pool, broken):
+        defined = corral("--root", daemon.root, "pool-define", path)
+        validated = corral("validate", path)
+        assert defined.returncode == validated.returncode == 1
+        said = defined.stderr.decode()
+        assert said.startswith(f"error: {path}:") and "<string>" not in said
+        assert said == validated.stderr.decode(), (said, validated.stderr)

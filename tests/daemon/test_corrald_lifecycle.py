@@ -6,11 +6,12 @@ import os
 import signal
 import socket
 import stat
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .conftest import StartCorrald
+from .conftest import CORRALD, StartCorrald
 
 
 def wait_until(predicate: object, timeout: float = 10.0) -> None:
@@ -205,3 +206,19 @@ def test_timeout_waits_for_an_open_pipe(corrald: StartCorrald) -> None:
     client.close()
     daemon.clients.remove(client)
     assert daemon.process.wait(10) == 0
+
+
+def test_a_root_it_cannot_create_and_a_bad_timeout_are_one_line(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    bad_root = subprocess.run([str(CORRALD), "--root", str(afile)], capture_output=True,
+                              text=True, timeout=60, check=False)
+    lines = bad_root.stderr.splitlines()
+    assert bad_root.returncode == 1 and len(lines) == 1, bad_root.stderr
+    assert lines[0].endswith(f"cannot start: cannot create the directory '{afile}/run/corral': "
+                             "Not a directory.")
+    bad_timeout = subprocess.run([str(CORRALD), "--timeout", "abc"], capture_output=True,
+                                 text=True, timeout=60, check=False)
+    assert bad_timeout.returncode == 2
+    assert bad_timeout.stderr.splitlines()[-1] == (
+        "corrald: error: argument -t/--timeout: must be a positive number of seconds, not abc")

@@ -7,13 +7,7 @@ root is world-readable because dnsmasq reads its files as ``nobody``.
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import subprocess
-import tempfile
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,32 +24,6 @@ NETWORK = """<network>
     <dhcp><range start="10.78.0.100" end="10.78.0.150"/></dhcp>
   </ip>
 </network>"""
-
-
-@pytest.fixture
-def namespace() -> Iterator[str]:
-    if os.geteuid() != 0 or shutil.which("dnsmasq") is None or shutil.which("nft") is None:
-        pytest.skip("needs root, dnsmasq and nft")
-    name = f"corral-d-{uuid.uuid4().hex[:10]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        yield name
-    finally:
-        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True,
-                              text=True, check=False).stdout.split()
-        for pid in pids:  # whatever a failure left running in it
-            os.kill(int(pid), signal.SIGKILL)
-        subprocess.run(["ip", "netns", "del", name], check=False)
-
-
-@pytest.fixture
-def readable_root() -> Iterator[Path]:
-    root = Path(tempfile.mkdtemp(prefix="corral-daemon-", dir="/var/tmp"))
-    root.chmod(0o755)
-    try:
-        yield root
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_a_daemon_killed_with_9_is_replaced_by_one_that_reattaches(

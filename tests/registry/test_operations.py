@@ -92,7 +92,7 @@ def test_a_missing_argument_is_invalid_arg(host: Host) -> None:
     ({"network": "n", "count": "3", "tags": []}, "count", "int", "str"),
     ({"network": "n", "count": True, "tags": []}, "count", "int", "bool"),
     ({"network": "n", "count": 1, "tags": ["a", 2]}, "tags", "list[str]", "list"),
-    ({"network": "n", "count": 1, "tags": [], "mode": "ipv5"}, "mode", "Literal['ipv4', 'ipv6']",
+    ({"network": "n", "count": 1, "tags": [], "mode": "ipv5"}, "mode", "one of 'ipv4', 'ipv6'",
      "str"),
     ({"network": None, "count": 1, "tags": []}, "network", "str", "NoneType"),
 ])
@@ -200,7 +200,7 @@ def test_operations_are_described_without_calling_anything() -> None:
     assert add.read_only is False
     assert [(a.name, a.type_name, a.required) for a in add.arguments] == [
         ("network", "str", True), ("count", "int", True), ("tags", "list[str]", True),
-        ("mode", "Literal['ipv4', 'ipv6']", False), ("input-data", "bytes", False)]
+        ("mode", "one of 'ipv4', 'ipv6'", False), ("input-data", "bytes", False)]
     assert CALLS == []
 
 

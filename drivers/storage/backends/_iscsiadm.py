@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from corral.core import Command, CommandError, ErrorCode
-from corral.drivers.storage.backends._protocol import Chap, StorageError, redact
+from corral.drivers.storage.backends._protocol import Chap, StorageError, last_lines, redact
 
 __all__ = ["EXIT_STATUS", "IscsiadmStatus", "iscsiadm", "parse_ifaces", "parse_sessions",
            "parse_targets", "portal_of"]
@@ -87,7 +87,6 @@ EXIT_STATUS: Final[Mapping[int, IscsiadmStatus]] = {
 }
 
 _UNKNOWN: Final = _status("ERR_UNKNOWN", "an unknown failure")
-_LAST_WORDS: Final = 400  # characters of iscsiadm's stderr quoted in an error
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,7 +136,7 @@ def iscsiadm(args: Sequence[str], *, action: str, portal: str, target: str | Non
     if status in accept:
         return Ran(status, str(result.stdout or ""))
     known = EXIT_STATUS.get(status, _UNKNOWN)
-    words = redact(str(result.stderr or result.stdout or "").strip(), chap)[-_LAST_WORDS:]
+    words = last_lines(redact(str(result.stderr or result.stdout or ""), chap))
     tail = f": {words}" if words else ""
     raise StorageError(
         f"Cannot {action} {where}: {known.meaning} (iscsiadm exit status {status} "

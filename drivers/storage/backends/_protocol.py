@@ -19,7 +19,8 @@ from corral.core import CorralError, ErrorCode, ErrorDomain
 if TYPE_CHECKING:
     from corral.drivers.storage.conf import PoolDefinition
 
-__all__ = ["Chap", "FoundSource", "StorageBackend", "StorageError", "Volume", "redact"]
+__all__ = ["Chap", "FoundSource", "StorageBackend", "StorageError", "Volume", "last_lines",
+           "redact"]
 
 
 class Secret(Protocol):
@@ -116,3 +117,18 @@ def redact(text: str, chap: Chap | None) -> str:
         return text
     password = chap.password.reveal()
     return text.replace(password, "***") if password else text
+
+
+def last_lines(text: str, budget: int = 400) -> str:
+    """Return a tool's last whole lines of ``text``, within ``budget`` characters, on one line.
+
+    An error message is one line: the lines kept are joined with ``; ``, and a line is never
+    cut mid-word (the last line alone is kept whole even when it is longer than the budget).
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    kept: list[str] = []
+    for line in reversed(lines):
+        if kept and len("; ".join([line, *kept])) > budget:
+            break
+        kept.insert(0, line)
+    return "; ".join(kept)

@@ -31,6 +31,7 @@ from corral.drivers.storage.backends._protocol import (
     FoundSource,
     StorageError,
     Volume,
+    last_lines,
     redact,
 )
 from corral.drivers.storage.backends.iscsi_rules import DEFAULT_ISCSI_PORT, portal_port
@@ -158,7 +159,7 @@ class IscsiDirectBackend:
             if size is None:
                 raise _failure(f"read the capacity of {what}", portal, target,
                                "iscsi-readcapacity16", "its output has no capacity", 0,
-                               capacity[-400:], ErrorCode.OPERATION_FAILED)
+                               last_lines(capacity), ErrorCode.OPERATION_FAILED)
             key = f"{stem}{lun}"
             volumes.append(Volume(f"unit:0:0:{lun}", key, key, "network", size, size))
         return sorted(volumes, key=lambda volume: volume.name)
@@ -197,11 +198,11 @@ class IscsiDirectBackend:
         stdout = redact(str(result.stdout or ""), chap)
         if result.status == 0:
             return stdout
-        words = redact(f"{str(result.stderr or '')}\n{stdout}", chap).strip()
+        words = last_lines(redact(f"{str(result.stderr or '')}\n{stdout}", chap))
         meaning, code = next(((meaning, code) for marker, meaning, code in _FAILURES
                               if marker in words), ("the tool failed", ErrorCode.OPERATION_FAILED))
         raise _failure(action, portal, target, name, meaning, int(result.status or 0),
-                       words[-400:], code)
+                       words, code)
 
 
 def _portal_url(host: str, port: int) -> str:

@@ -10,7 +10,7 @@ from corral.core import CorralError, ErrorCode
 from corral.core.host import Registry
 from corral.core.testing import running_host
 from corral.drivers.node import NodeDriver, memory_stats, node_info
-from corral.drivers.node._info import parse_ranges
+from corral.drivers.node._info import cpu_stats, parse_ranges
 
 
 def meminfo() -> dict[str, int]:
@@ -142,3 +142,14 @@ def test_a_cell_of_a_host_without_numa_is_invalid_arg(tmp_path: Path) -> None:
         memory_stats(root / "sys", root / "proc", 0)
     assert memory_stats(root / "sys", root / "proc") == {"total": 16384, "free": 8192,
                                                          "buffers": 0, "cached": 0}
+
+
+def test_only_minus_one_means_every_cell_or_cpu(tmp_path: Path) -> None:
+    root = fake_topology(tmp_path, {0: (0, 0, 0)}, "0")
+    with pytest.raises(CorralError, match=r"The NUMA cell -5 does not exist") as caught:
+        memory_stats(root / "sys", root / "proc", -5)
+    assert caught.value.code == ErrorCode.INVALID_ARG
+    with pytest.raises(CorralError, match=r"The CPU -5 does not exist") as caught:
+        cpu_stats(Path("/proc"), -5)
+    assert caught.value.code == ErrorCode.INVALID_ARG
+    assert set(cpu_stats(Path("/proc"), -1)) == {"kernel", "user", "idle", "iowait"}

@@ -283,7 +283,7 @@ def test_without_logind_pm_utils_decides(tmp_path: Path, bus: Path) -> None:
 
 
 def test_an_unknown_target_is_invalid_arg_before_anything_runs(host: Host) -> None:
-    with replay([]) as table, pytest.raises(CorralError, match="needs the argument 'target' "
-                                                               "as Literal") as caught:
+    wanted = "needs the argument 'target' as one of 'mem', 'disk', 'hybrid', not str"
+    with replay([]) as table, pytest.raises(CorralError, match=wanted) as caught:
         suspend(host, target="standby", duration=120)
     assert caught.value.code == ErrorCode.INVALID_ARG and table.commands == []

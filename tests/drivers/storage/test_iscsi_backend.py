@@ -22,6 +22,7 @@ from corral.drivers.storage.backends._iscsiadm import (
     parse_targets,
     portal_of,
 )
+from corral.drivers.storage.backends._protocol import last_lines
 from corral.drivers.storage.backends.iscsi import IscsiBackend, iface_name
 
 PASSWORD = "recorded-pw"
@@ -331,3 +332,25 @@ def test_a_command_the_engine_cannot_run_still_names_portal_and_target(
     assert caught.value.code == ErrorCode.OPERATION_DENIED
     assert f"at the portal '{iscsi.PORTAL}'" in str(caught.value)
     assert "iscsiadm is not allowed here" in str(caught.value)
+
+
+def test_iscsiadm_words_are_whole_lines_on_one_line(iscsi: types.SimpleNamespace) -> None:
+    noise = "".join(f"iscsiadm: retrying the login to portal number {n}\n" for n in range(20))
+    stderr = noise + "iscsiadm: Could not login to [iface: default]\niscsiadm: Login failed\n"
+    login = iscsi.run((*iscsi.NODE, "--login"), "", stderr, 19)
+    delete = iscsi.recorded(*iscsi.NODE, "--op", "delete")
+    with replay([*start_runs(iscsi, login), delete], all_used=True), \
+            pytest.raises(StorageError) as caught:
+        IscsiBackend().start(iscsi.kernel_pool(auth=True), CHAP)
+    message, words = str(caught.value), caught.value.detail["stderr"]
+    assert "\n" not in message and message.endswith(
+        "; iscsiadm: Could not login to [iface: default]; iscsiadm: Login failed")
+    assert all(part.startswith("iscsiadm: ") for part in words.split("; "))
+    assert len(words) <= 400 and "number 19; " in words and "number 0;" not in words
+
+
+def test_last_lines_keeps_whole_lines_within_the_budget() -> None:
+    assert last_lines("a b\n\n  c d  \ne f\n", budget=8) == "c d; e f"
+    assert last_lines("one\nline longer than the budget\n", budget=5) == (
+        "line longer than the budget")
+    assert last_lines("") == ""

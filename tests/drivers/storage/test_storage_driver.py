@@ -325,3 +325,11 @@ def test_secret_operations_never_return_a_value(host: Host, recorder: Recorder,
     assert call(host, "secret-undefine", secret=uuid) == {}
     assert call(host, "secret-list") == []
     assert list((tmp_path / "root/etc/corral/secrets").iterdir()) == []
+
+
+@pytest.mark.parametrize("port", [0, 99999, -1])
+def test_find_sources_refuses_a_port_outside_1_to_65535(host: Host, port: int) -> None:
+    wanted = rf"The port {port} is not a TCP port \(1 to 65535\)"
+    with replay([]) as table, pytest.raises(CorralError, match=wanted) as caught:
+        call(host, "pool-find-sources", type="iscsi", host="10.20.30.40", port=port)
+    assert caught.value.code == ErrorCode.INVALID_ARG and table.commands == []
